@@ -1,0 +1,80 @@
+/* The PC board: how RAM, firmware and the standard devices are laid out.
+ * Debian's SeaBIOS is built for QEMU's i440FX machine, so this follows that
+ * board's map: RAM from 0, the VGA window at 0xA0000-0xBFFFF, the BIOS at the
+ * top of 4 GiB with its last 128 KiB also visible below 1 MiB. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus/machine.h"
+#include "devices/debugcon.h"
+#include "devices/exitdev.h"
+
+#define VGA_WINDOW_BASE 0xA0000u
+#define VGA_WINDOW_SIZE 0x20000u
+#define LOW_BIOS_MAX (128u * 1024)
+#define BIOS_MAX_SIZE (16u * 1024 * 1024)
+
+static int load_bios(struct machine *m, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "--bios: cannot open '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    uint8_t *data = malloc(BIOS_MAX_SIZE + 1);
+    size_t n = data ? fread(data, 1, BIOS_MAX_SIZE + 1, f) : 0;
+    int bad_read = ferror(f);
+    fclose(f);
+    const char *why = !data ? "out of memory"
+                    : bad_read ? "read error"
+                    : n == 0 ? "the file is empty"
+                    : n > BIOS_MAX_SIZE ? "larger than 16 MiB"
+                    : n % 4096 ? "its size is not a multiple of 4 KiB"
+                    : NULL;
+    if (why) {
+        snprintf(err, errlen, "--bios: '%s' is not a usable firmware image: %s", path, why);
+        free(data);
+        return -1;
+    }
+    m->bios = data;
+    m->bios_size = (uint32_t)n;
+    uint32_t top = (uint32_t)(0x100000000ull - n);
+    uint32_t low = n < LOW_BIOS_MAX ? (uint32_t)n : LOW_BIOS_MAX;
+    if (bus_map_rom(&m->bus, top, (uint32_t)n, data, "bios") < 0 ||
+        bus_map_rom(&m->bus, 0x100000 - low, low, data + n - low, "bios-low") < 0) {
+        snprintf(err, errlen, "--bios: cannot map '%s'", path);
+        return -1;
+    }
+    return 0;
+}
+
+int board_init(struct machine *m, const struct machine_config *cfg, char *err,
+               size_t errlen)
+{
+    if (cfg->ram_mib < 1 || cfg->ram_mib > 3584) {
+        snprintf(err, errlen, "--memory: %u MiB is outside 1..3584", cfg->ram_mib);
+        return -1;
+    }
+    if (machine_init(m, cfg->ram_mib * 1024u * 1024u, cfg->cpu_hz)) {
+        snprintf(err, errlen, "cannot allocate %u MiB of guest RAM", cfg->ram_mib);
+        return -1;
+    }
+    m->no_reboot = cfg->no_reboot;
+    if (m->bus.ram_size > VGA_WINDOW_BASE)
+        bus_unmap(&m->bus, VGA_WINDOW_BASE, VGA_WINDOW_SIZE);
+    if (cfg->bios_path && load_bios(m, cfg->bios_path, err, errlen))
+        goto fail;
+    struct dev_cfg dc = { .chr = cfg->debugcon };
+    if (!machine_add_device(m, &debugcon_ops, &dc) ||
+        !machine_add_device(m, &exitdev_ops, NULL)) {
+        snprintf(err, errlen, "cannot create the standard devices");
+        goto fail;
+    }
+    machine_reset(m);
+    return 0;
+fail:
+    machine_destroy(m);
+    return -1;
+}

@@ -1,0 +1,110 @@
+/* struct machine: the one object everything hangs off, passed explicitly.
+ *
+ * Two machines in one process are independent (tests and snapshot diffing
+ * rely on it): nothing in Amber keeps mutable global state. */
+#ifndef AMBER_BUS_MACHINE_H
+#define AMBER_BUS_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus/bus.h"
+#include "bus/log.h"
+#include "bus/sched.h"
+#include "cpu/cpu.h"
+
+#define MACHINE_MAX_DEVS 32
+
+struct machine;
+struct chr;
+
+/* What a device is created with; each device reads what applies to it. */
+struct dev_cfg {
+    struct chr *chr;    /* char back end (debug port, UART) */
+    uint16_t port;      /* base I/O port, 0 = the device's default */
+};
+
+/* The common device shape (STYLE.md §3). */
+struct dev_ops {
+    const char *name;   /* also the device's checkpoint section name */
+    void *(*create)(struct machine *m, const struct dev_cfg *cfg);
+    void (*reset)(void *dev);
+    void (*destroy)(void *dev);
+    const struct state_desc *state;
+};
+
+struct machine_dev {
+    const struct dev_ops *ops;
+    void *dev;
+};
+
+/* Why a run ended; ui/ maps these to exit statuses (CLI.md). */
+enum machine_stop {
+    STOP_NONE,
+    STOP_POWEROFF,      /* guest powered off */
+    STOP_EXIT_DEVICE,   /* a byte written to the exit port: exit_status */
+    STOP_MAX_INSNS,     /* the instruction limit */
+    STOP_DEAD,          /* HLT that nothing can end, triple fault (no reboot) */
+    STOP_RESET,         /* guest reset with no_reboot */
+    STOP_SERIAL_MATCH,  /* --until-serial matched */
+    STOP_DEBUGGER,      /* the debugger asked to stop */
+    STOP_BROKEN,        /* an internal invariant failed: the machine is unusable */
+};
+
+struct machine_config {
+    uint32_t ram_mib;           /* 1..3584 */
+    uint64_t cpu_hz;            /* virtual CPU clock; 0 = default */
+    const char *bios_path;      /* NULL: no firmware (tests load code by hand) */
+    struct chr *debugcon;       /* back end of ports 0xE9/0x402, or NULL */
+    bool no_reboot;
+};
+
+#define MACHINE_DEFAULT_HZ 500000000ull /* a 500 MHz Pentium II */
+
+struct machine {
+    struct log log;
+    struct sched sched;
+    struct bus bus;
+    struct cpu cpu;
+
+    struct machine_dev devs[MACHINE_MAX_DEVS];
+    unsigned n_devs;
+
+    uint8_t *bios;              /* firmware image, owned */
+    uint32_t bios_size;
+    bool no_reboot;
+    bool reset_pending;
+
+    enum machine_stop stop;
+    int exit_status;            /* for STOP_EXIT_DEVICE */
+    char stop_detail[160];      /* what ended the run, for messages */
+};
+
+/* A bare machine: log, clock, bus with RAM mapped, CPU in its reset state,
+ * no devices or firmware (board_init adds those). */
+int machine_init(struct machine *m, uint32_t ram_bytes, uint64_t cpu_hz);
+void machine_destroy(struct machine *m);
+
+/* Creates a device and registers it for reset/destroy/checkpoint. */
+void *machine_add_device(struct machine *m, const struct dev_ops *ops,
+                         const struct dev_cfg *cfg);
+void *machine_find_device(struct machine *m, const char *name);
+
+/* Ends the run at the current instruction boundary. */
+void machine_stop(struct machine *m, enum machine_stop why, const char *detail);
+/* A guest-requested reset (keyboard controller, port 0x92, 0xCF9, triple
+ * fault): with no_reboot the run ends instead. */
+void machine_request_reset(struct machine *m, const char *why);
+/* Resets the CPU and every device now; RAM is kept. */
+void machine_reset(struct machine *m);
+
+/* Runs until something stops the machine or max_insns instructions have
+ * retired in total (0: no limit).  Returns m->stop. */
+enum machine_stop machine_run(struct machine *m, uint64_t max_insns);
+
+/* The board: RAM layout, firmware, the standard devices. */
+int board_init(struct machine *m, const struct machine_config *cfg, char *err,
+               size_t errlen);
+
+#endif

@@ -1,0 +1,129 @@
+/* The IA-32 CPU: register file and the interface the rest of Amber uses.
+ *
+ * The CPU knows the bus (memory through the MMU, ports, interrupt
+ * acknowledge) and the scheduler's clock, never a particular device. */
+#ifndef AMBER_CPU_CPU_H
+#define AMBER_CPU_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct machine;
+struct state_desc;
+
+enum cpu_reg { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+enum cpu_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
+
+/* EFLAGS bits. */
+#define FL_CF   0x00000001u
+#define FL_FIX1 0x00000002u /* always 1 */
+#define FL_PF   0x00000004u
+#define FL_AF   0x00000010u
+#define FL_ZF   0x00000040u
+#define FL_SF   0x00000080u
+#define FL_TF   0x00000100u
+#define FL_IF   0x00000200u
+#define FL_DF   0x00000400u
+#define FL_OF   0x00000800u
+#define FL_IOPL 0x00003000u
+#define FL_NT   0x00004000u
+#define FL_RF   0x00010000u
+#define FL_VM   0x00020000u
+#define FL_AC   0x00040000u
+#define FL_VIF  0x00080000u
+#define FL_VIP  0x00100000u
+#define FL_ID   0x00200000u
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+#define CR0_PE 0x00000001u
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+
+/* A segment register with its hidden descriptor cache. */
+struct cpu_seg_reg {
+    uint16_t sel;
+    uint32_t base;
+    uint32_t limit;  /* effective byte limit (granularity applied) */
+    uint16_t attr;   /* descriptor bits 40-47 (type, S, DPL, P) in 0-7 and
+                        52-55 (AVL, L, D/B, G) in 12-15 */
+};
+#define SEG_ATTR_P   0x0080u
+#define SEG_ATTR_S   0x0010u
+#define SEG_ATTR_DB  0x4000u
+#define SEG_ATTR_G   0x8000u
+
+struct cpu_dtr {
+    uint32_t base;
+    uint16_t limit;
+};
+
+/* The lazily evaluated arithmetic flags: the last flag-setting operation and
+ * its operands; flags_get() turns them into EFLAGS bits on demand. */
+struct cpu_lazy_flags {
+    uint32_t op;     /* enum lazy_op | size, see cpu/flags.h; 0: EFLAGS is exact */
+    uint32_t res, src1, src2;
+};
+
+struct cpu {
+    uint32_t regs[8];
+    uint32_t eip;
+    uint32_t eflags;  /* exact, except FL_ARITH bits while lf.op != 0 */
+    struct cpu_lazy_flags lf;
+    struct cpu_seg_reg seg[SEG_COUNT];
+    struct cpu_seg_reg ldtr, tr;
+    struct cpu_dtr gdtr, idtr;
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    uint8_t cpl;
+    bool halted;
+    /* Interrupts are not recognised before the instruction after STI or a
+     * load of SS completes: the shadow counts that instruction. */
+    uint8_t irq_shadow;
+    bool intr;         /* the INTR pin */
+    bool nmi_pending;
+    int64_t tsc_offset; /* TSC = cycles + tsc_offset */
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t insns;    /* instructions retired */
+
+    /* Not state: figures for --stats, the debugger and test runners. */
+    uint64_t exceptions;      /* exceptions delivered (not external IRQs) */
+    uint8_t last_exception;   /* vector of the latest one */
+
+    /* Not state: rebuilt after a load. */
+    struct machine *m;
+    struct cpu_internal *in; /* decode cache etc., cpu/internal.h */
+};
+
+/* Lifecycle. */
+int cpu_init(struct machine *m);
+void cpu_destroy(struct machine *m);
+void cpu_reset(struct machine *m);
+
+/* Runs until sched.now reaches sched.batch_end, insns reaches insn_limit, the
+ * CPU halts, or something ends the batch. */
+void cpu_run(struct machine *m, uint64_t insn_limit);
+
+/* The INTR pin (from the interrupt controller) and NMI. */
+void cpu_set_intr(struct machine *m, bool level);
+void cpu_raise_nmi(struct machine *m);
+/* Would a halted CPU wake up now? */
+bool cpu_can_wake(const struct machine *m);
+
+/* EFLAGS with the lazy flags folded in, and the way to set it whole. */
+uint32_t cpu_get_eflags(const struct cpu *c);
+void cpu_set_eflags(struct cpu *c, uint32_t value);
+
+/* Drop every decoded instruction (A20 or PAM changes, restore). */
+void cpu_flush_decode_cache(struct machine *m);
+
+extern const struct state_desc cpu_state_desc;
+
+#endif

@@ -1,0 +1,428 @@
+/* The CPU run loop: fetch through the decode cache, execute, take
+ * exceptions and interrupts; reset; the CPU's state description. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/decode.h"
+#include "cpu/flags.h"
+#include "cpu/internal.h"
+#include "cpu/ops.h"
+#include "mmu/mmu.h"
+#include "snapshot/state.h"
+
+/* CPUID signature of the modelled CPU: family 6, model 5, stepping 2
+ * (Pentium II, Deschutes). */
+#define CPU_SIGNATURE 0x00000652u
+
+int cpu_init(struct machine *m)
+{
+    struct cpu *c = &m->cpu;
+    c->m = m;
+    c->in = calloc(1, sizeof *c->in);
+    if (!c->in)
+        return -1;
+    c->in->dcache = calloc(DCACHE_SIZE, sizeof *c->in->dcache);
+    c->in->page_gen = calloc(BUS_PAGES, sizeof *c->in->page_gen);
+    if (!c->in->dcache || !c->in->page_gen) {
+        cpu_destroy(m);
+        return -1;
+    }
+    c->in->epoch = 1; /* entries from calloc (epoch 0) never match */
+    m->bus.code_write = cpu_code_write;
+    m->bus.code_write_opaque = c;
+    return 0;
+}
+
+void cpu_destroy(struct machine *m)
+{
+    struct cpu *c = &m->cpu;
+    if (c->in) {
+        free(c->in->dcache);
+        free(c->in->page_gen);
+        free(c->in);
+        c->in = NULL;
+    }
+}
+
+static void seg_reset(struct cpu_seg_reg *s, uint16_t sel, uint32_t base, uint16_t attr)
+{
+    *s = (struct cpu_seg_reg){ .sel = sel, .base = base, .limit = 0xffff, .attr = attr };
+}
+
+void cpu_reset(struct machine *m)
+{
+    struct cpu *c = &m->cpu;
+    memset(c->regs, 0, sizeof c->regs);
+    c->regs[R_EDX] = CPU_SIGNATURE;
+    c->eip = 0xfff0;
+    cpu_set_eflags(c, 0);
+    for (unsigned s = 0; s < SEG_COUNT; s++)
+        seg_reset(&c->seg[s], 0, 0, 0x93); /* present, data, read/write, accessed */
+    seg_reset(&c->seg[SEG_CS], 0xf000, 0xffff0000u, 0x9b); /* code, read, accessed */
+    seg_reset(&c->ldtr, 0, 0, 0x82);
+    seg_reset(&c->tr, 0, 0, 0x8b);
+    c->gdtr = (struct cpu_dtr){ 0, 0xffff };
+    c->idtr = (struct cpu_dtr){ 0, 0x3ff };
+    c->cr0 = CR0_CD | CR0_NW | CR0_ET;
+    c->cr2 = c->cr3 = c->cr4 = 0;
+    memset(c->dr, 0, sizeof c->dr);
+    c->dr[6] = 0xffff0ff0u;
+    c->dr[7] = 0x400;
+    c->cpl = 0;
+    c->halted = false;
+    c->irq_shadow = 0;
+    c->nmi_pending = false;
+    c->tsc_offset = -(int64_t)m->sched.now; /* the TSC restarts at 0 */
+    c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
+    cpu_update_mode(c);
+}
+
+void cpu_update_mode(struct cpu *c)
+{
+    unsigned mode = 0;
+    if (c->seg[SEG_CS].attr & SEG_ATTR_DB)
+        mode |= DECODE_CODE32;
+    if (c->cr0 & CR0_PE)
+        mode |= c->eflags & FL_VM ? DECODE_V86 : DECODE_PM;
+    if (mode & DECODE_V86)
+        mode &= ~DECODE_CODE32;
+    c->in->decode_mode = (uint8_t)mode;
+}
+
+/* ------------------------------------------------------------ decode cache */
+
+void cpu_flush_decode_cache(struct machine *m)
+{
+    m->cpu.in->epoch++;
+}
+
+/* The bus saw a write to a page holding decoded instructions: forget them. */
+void cpu_code_write(void *opaque, uint32_t paddr, unsigned len)
+{
+    struct cpu *c = opaque;
+    uint32_t first = paddr >> BUS_PAGE_SHIFT, last = (paddr + len - 1) >> BUS_PAGE_SHIFT;
+    for (uint32_t p = first; p <= last && p < BUS_PAGES; p++) {
+        c->in->page_gen[p]++;
+        bus_clear_code_page(&c->m->bus, p << BUS_PAGE_SHIFT);
+    }
+}
+
+struct fetch_ctx {
+    struct cpu *c;
+    uint32_t eip;
+    uint64_t pa0;       /* physical address of the first byte */
+    bool crossed;       /* the instruction reaches into the next page */
+};
+
+static int fetch_byte(void *ctx, unsigned n, uint8_t *b)
+{
+    struct fetch_ctx *f = ctx;
+    struct cpu *c = f->c;
+    const struct cpu_seg_reg *cs = &c->seg[SEG_CS];
+    /* An instruction running past the CS limit faults; it does not wrap. */
+    uint32_t off = f->eip + n;
+    if (off < f->eip || off > cs->limit)
+        return FAULT_ERR(c, EXC_GP, 0);
+    uint32_t lin = cs->base + off;
+    uint64_t pa;
+    if (n && ((lin ^ (cs->base + f->eip)) & ~0xfffu) == 0) {
+        pa = f->pa0 + ((lin - (cs->base + f->eip)) & 0xfff);
+    } else {
+        TRY(mmu_translate(c, lin, MMU_EXEC | (c->cpl == 3 ? 0 : MMU_SUPER), &pa));
+        if (n)
+            f->crossed = true;
+        else
+            f->pa0 = pa;
+    }
+    *b = bus_read8(&c->m->bus, pa);
+    return CPU_OK;
+}
+
+/* Finds the decoded instruction at CS:EIP, decoding on a miss. */
+static int fetch_insn(struct cpu *c, const struct insn **out, struct insn *scratch)
+{
+    struct cpu_internal *in = c->in;
+    const struct cpu_seg_reg *cs = &c->seg[SEG_CS];
+    uint32_t lin = cs->base + c->eip;
+    uint64_t pa;
+    if (c->eip > cs->limit)
+        return FAULT_ERR(c, EXC_GP, 0);
+    TRY(mmu_translate(c, lin, MMU_EXEC | (c->cpl == 3 ? 0 : MMU_SUPER), &pa));
+    uint32_t pa32 = (uint32_t)pa & c->m->bus.a20_mask;
+    struct dcache_entry *e = &in->dcache[(pa32 ^ (pa32 >> 16)) & (DCACHE_SIZE - 1)];
+    uint32_t page = pa32 >> BUS_PAGE_SHIFT;
+    if (pa <= UINT32_MAX && e->paddr == pa32 && e->epoch == in->epoch &&
+        e->mode == in->decode_mode && e->page_gen == in->page_gen[page] &&
+        e->insn.len && (uint64_t)(c->eip) + e->insn.len - 1 <= cs->limit) {
+        in->dcache_hits++;
+        *out = &e->insn;
+        return CPU_OK;
+    }
+    in->dcache_misses++;
+    struct fetch_ctx f = { c, c->eip, pa, false };
+    TRY(cpu_decode(c, in->decode_mode, fetch_byte, &f, scratch));
+    *out = scratch;
+    /* Cache it unless it spans two pages (a write to the second page could
+     * not invalidate it) or lies outside RAM/ROM. */
+    if (!f.crossed && pa <= UINT32_MAX) {
+        const struct bus_region *r = bus_region_at(&c->m->bus, pa32, false);
+        if (r->kind == BUS_RAM || r->kind == BUS_ROM) {
+            if (r->kind == BUS_RAM)
+                bus_mark_code_page(&c->m->bus, pa32);
+            e->paddr = pa32;
+            e->epoch = in->epoch;
+            e->mode = in->decode_mode;
+            e->page_gen = in->page_gen[page];
+            e->insn = *scratch;
+            *out = &e->insn;
+        }
+    }
+    return CPU_OK;
+}
+
+/* ----------------------------------------------------------- interrupts */
+
+static int real_mode_interrupt(struct cpu *c, unsigned vector, uint32_t ret_eip)
+{
+    uint32_t entry;
+    if (vector * 4 + 3 > c->idtr.limit)
+        return FAULT_ERR(c, EXC_GP, vector * 8 + 2);
+    TRY(lin_read(c, c->idtr.base + vector * 4, 4, &entry));
+    /* Three pushes that must all fit before anything changes. */
+    uint32_t sp = (stack32(c) ? c->regs[R_ESP] : c->regs[R_ESP] & 0xffff);
+    TRY(mem_check(c, SEG_SS, stack32(c) ? sp - 6 : (sp - 6) & 0xffff, 2, true));
+    uint32_t flags = cpu_get_eflags(c);
+    TRY(push(c, 16, flags));
+    TRY(push(c, 16, c->seg[SEG_CS].sel));
+    TRY(push(c, 16, ret_eip));
+    c->eflags &= ~(FL_IF | FL_TF | FL_AC | FL_RF);
+    c->seg[SEG_CS].sel = (uint16_t)(entry >> 16);
+    c->seg[SEG_CS].base = (entry >> 16) << 4;
+    c->eip = entry & 0xffff;
+    return CPU_OK;
+}
+
+int cpu_interrupt(struct cpu *c, unsigned vector, unsigned kind, bool has_error,
+                  uint32_t error)
+{
+    (void)has_error;
+    (void)error;
+    uint32_t ret = kind ? c->eip : c->in->insn_eip;
+    cpu_charge(c, CYC_EXCEPTION);
+    c->halted = false;
+    if (!(c->cr0 & CR0_PE))
+        return real_mode_interrupt(c, vector, ret);
+    /* Protected-mode delivery (IDT gates, privilege changes, V86) is the
+     * next issue's work; until then the machine cannot go on. */
+    LOGF(&c->m->log, UNIMP, LOG_ERROR,
+         "interrupt %u in protected mode is not implemented yet", vector);
+    machine_stop(c->m, STOP_BROKEN, "protected-mode interrupt delivery not implemented");
+    return CPU_OK;
+}
+
+static bool contributory(unsigned v)
+{
+    return v == EXC_DE || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP;
+}
+
+static void triple_fault(struct cpu *c)
+{
+    LOGF(&c->m->log, CPU, LOG_INFO, "triple fault at %04x:%08x", c->seg[SEG_CS].sel,
+         c->in->insn_eip);
+    if (c->m->no_reboot)
+        machine_stop(c->m, STOP_DEAD, "triple fault");
+    else
+        machine_request_reset(c->m, "triple fault");
+}
+
+/* Delivers the pending exception, escalating to #DF and triple fault as the
+ * SDM's double-fault table says. */
+static void deliver_exception(struct cpu *c)
+{
+    unsigned first = c->in->exc.vector;
+    c->exceptions++;
+    c->last_exception = (uint8_t)first;
+    if (first == EXC_PF || first == EXC_GP || first == EXC_SS)
+        LOGF(&c->m->log, CPU, LOG_DEBUG, "exception %u at %04x:%08x", first,
+             c->seg[SEG_CS].sel, c->in->insn_eip);
+    for (int depth = 0; depth < 3; depth++) {
+        unsigned vec = c->in->exc.vector;
+        if (cpu_interrupt(c, vec, 0, c->in->exc.has_error, c->in->exc.error) == CPU_OK)
+            return;
+        unsigned second = c->in->exc.vector;
+        c->eip = c->in->insn_eip;
+        if (vec == EXC_DF) {
+            triple_fault(c);
+            return;
+        }
+        if ((contributory(vec) && contributory(second)) ||
+            (vec == EXC_PF && (contributory(second) || second == EXC_PF)))
+            cpu_fault(c, EXC_DF, true, 0);
+    }
+    triple_fault(c);
+}
+
+void cpu_set_intr(struct machine *m, bool level)
+{
+    m->cpu.intr = level;
+    sched_end_batch(&m->sched); /* taken at the same instruction whatever the batch */
+}
+
+void cpu_raise_nmi(struct machine *m)
+{
+    m->cpu.nmi_pending = true;
+    sched_end_batch(&m->sched);
+}
+
+bool cpu_can_wake(const struct machine *m)
+{
+    const struct cpu *c = &m->cpu;
+    return c->nmi_pending || (c->intr && (c->eflags & FL_IF));
+}
+
+/* Takes an NMI or INTR at an instruction boundary, if one is due. */
+static void check_interrupts(struct cpu *c)
+{
+    if (c->irq_shadow)
+        return;
+    if (c->nmi_pending) {
+        c->nmi_pending = false;
+        c->in->insn_eip = c->eip;
+        if (cpu_interrupt(c, EXC_NMI, INT_EXT, false, 0))
+            deliver_exception(c);
+        return;
+    }
+    if (c->intr && (c->eflags & FL_IF)) {
+        struct bus *b = &c->m->bus;
+        int vector = b->intr_ack ? b->intr_ack(b->intr_ack_opaque) : -1;
+        if (vector < 0)
+            return; /* the controller withdrew the request */
+        c->in->insn_eip = c->eip;
+        if (cpu_interrupt(c, (unsigned)vector, INT_EXT, false, 0))
+            deliver_exception(c);
+    }
+}
+
+/* --------------------------------------------------------------- run loop */
+
+static void cpu_step(struct cpu *c)
+{
+    struct insn scratch;
+    const struct insn *i;
+    c->in->insn_eip = c->eip;
+    bool tf = c->eflags & FL_TF;
+    int r = fetch_insn(c, &i, &scratch);
+    if (r == CPU_OK) {
+        cpu_charge(c, i->cycles);
+        uint32_t next = c->eip + i->len;
+        c->eip = c->in->decode_mode & DECODE_CODE32 ? next : next & 0xffff;
+        r = i->fn(c, i);
+    }
+    if (r != CPU_OK) {
+        c->eip = c->in->insn_eip; /* faults restart the instruction */
+        deliver_exception(c);
+        return;
+    }
+    c->insns++;
+    if (c->irq_shadow)
+        c->irq_shadow--;
+    if (tf && !c->irq_shadow) {
+        /* Single-step trap after the instruction. */
+        c->dr[6] |= 0x4000;
+        c->in->insn_eip = c->eip;
+        if (cpu_interrupt(c, EXC_DB, INT_SOFT, false, 0))
+            deliver_exception(c);
+    }
+}
+
+void cpu_run(struct machine *m, uint64_t insn_limit)
+{
+    struct cpu *c = &m->cpu;
+    struct sched *s = &m->sched;
+    while (s->now < s->batch_end && c->insns < insn_limit) {
+        if (c->intr | c->nmi_pending)
+            check_interrupts(c);
+        if (c->halted)
+            break;
+        cpu_step(c);
+    }
+}
+
+/* -------------------------------------------------------------- state */
+
+static void cpu_pre_save(void *obj)
+{
+    flags_materialize(obj);
+}
+
+static int cpu_check(const void *obj, char *err, size_t errlen)
+{
+    const struct cpu *c = obj;
+    if (c->cpl > 3) {
+        snprintf(err, errlen, "cpu: cpl %u is not 0..3", c->cpl);
+        return -1;
+    }
+    return 0;
+}
+
+static void cpu_post_load(void *obj)
+{
+    struct cpu *c = obj;
+    c->lf.op = 0;
+    c->eflags = (c->eflags & 0x003f7fd5u) | FL_FIX1;
+    cpu_update_mode(c);
+    cpu_flush_decode_cache(c->m);
+}
+
+static const struct state_field seg_fields[] = {
+    SF_U16(struct cpu_seg_reg, sel, .doc = "selector"),
+    SF_U32(struct cpu_seg_reg, base, .doc = "cached base address"),
+    SF_U32(struct cpu_seg_reg, limit, .doc = "cached limit in bytes"),
+    SF_U16(struct cpu_seg_reg, attr,
+           .doc = "cached attributes: descriptor bits 40-47 in 0-7, 52-55 in 12-15"),
+    SF_END,
+};
+
+static const struct state_field dtr_fields[] = {
+    SF_U32(struct cpu_dtr, base),
+    SF_U16(struct cpu_dtr, limit),
+    SF_END,
+};
+
+static const struct state_field cpu_fields[] = {
+    SF_U32_ARRAY(struct cpu, regs, 8, .doc = "EAX ECX EDX EBX ESP EBP ESI EDI"),
+    SF_U32(struct cpu, eip),
+    SF_U32(struct cpu, eflags, .doc = "EFLAGS (bit 1 always set)"),
+    SF_ARRAY(struct cpu, seg, SEG_COUNT, seg_fields, .doc = "ES CS SS DS FS GS"),
+    SF_STRUCT(struct cpu, ldtr, seg_fields),
+    SF_STRUCT(struct cpu, tr, seg_fields),
+    SF_STRUCT(struct cpu, gdtr, dtr_fields),
+    SF_STRUCT(struct cpu, idtr, dtr_fields),
+    SF_U32(struct cpu, cr0),
+    SF_U32(struct cpu, cr2),
+    SF_U32(struct cpu, cr3),
+    SF_U32(struct cpu, cr4),
+    SF_U32_ARRAY(struct cpu, dr, 8, .doc = "DR0-DR7 (DR4/DR5 alias DR6/DR7)"),
+    SF_U8(struct cpu, cpl, .max = 3, .doc = "current privilege level"),
+    SF_BOOL(struct cpu, halted, .doc = "stopped in HLT"),
+    SF_U8(struct cpu, irq_shadow, .max = 2,
+          .doc = "instructions left in an STI/MOV SS interrupt shadow"),
+    SF_BOOL(struct cpu, intr, .doc = "INTR pin level"),
+    SF_BOOL(struct cpu, nmi_pending),
+    SF_I64(struct cpu, tsc_offset, .doc = "TSC = cycles + tsc_offset"),
+    SF_U32(struct cpu, sysenter_cs),
+    SF_U32(struct cpu, sysenter_esp),
+    SF_U32(struct cpu, sysenter_eip),
+    SF_U64(struct cpu, insns, .doc = "instructions retired"),
+    SF_END,
+};
+
+const struct state_desc cpu_state_desc = {
+    .name = "cpu",
+    .version = 1,
+    .size = sizeof(struct cpu),
+    .fields = cpu_fields,
+    .pre_save = cpu_pre_save,
+    .check = cpu_check,
+    .post_load = cpu_post_load,
+};

@@ -1,0 +1,1 @@
+# debugger: nothing built yet

@@ -1,0 +1,16 @@
+#include "mmu/mmu.h"
+
+#include "cpu/internal.h"
+
+int mmu_translate(struct cpu *c, uint32_t lin, unsigned kind, uint64_t *pa)
+{
+    (void)kind;
+    if (!(c->cr0 & CR0_PG)) {
+        *pa = lin;
+        return CPU_OK;
+    }
+    /* Paging is the next step (protected mode and the shadow MMU): until
+     * then a guest that turns it on gets a page fault, not wrong memory. */
+    c->cr2 = lin;
+    return FAULT_ERR(c, EXC_PF, (kind & MMU_WRITE) ? 2u : 0u);
+}

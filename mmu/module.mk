@@ -1,0 +1,1 @@
+AMBER_SRCS += mmu/mmu.c

@@ -1,0 +1,1 @@
+# pit: nothing built yet

@@ -1,0 +1,16 @@
+# Unit tests: every Check suite linked into one runner, so `make test` ends
+# with one Check summary for them.
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+UNIT_TEST_OBJS := $(call obj,$(UNIT_TEST_SRCS) tests/unit_main.c)
+UNIT_RUNNER := $(BUILD)/tests/unit
+UI_LIB_OBJS := $(call obj,$(filter-out ui/main.c,$(UI_SRCS)))
+
+$(UNIT_TEST_OBJS): CFLAGS += $(CHECK_CFLAGS)
+
+$(UNIT_RUNNER): $(UNIT_TEST_OBJS) $(UI_LIB_OBJS) $(LIBAMBER)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(CHECK_LIBS) $(LDLIBS) -o $@
+
+TEST_TARGETS := $(UNIT_RUNNER) $(AMBER) roms

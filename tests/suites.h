@@ -1,0 +1,22 @@
+/* Every Check suite of the unit-test runner (tests/unit_main.c).  A new
+ * suite: write `Suite *NAME_suite(void)` in tests/<module>/ and add it here. */
+#ifndef AMBER_TESTS_SUITES_H
+#define AMBER_TESTS_SUITES_H
+
+#include <check.h>
+
+#define UNIT_SUITES(X)          \
+    X(sched_suite)              \
+    X(state_suite)              \
+    X(devices_suite)            \
+    X(cpu_suite)                \
+    X(cpu_groups_suite)         \
+    X(cpu_string_stack_suite)   \
+    X(vecfile_suite)
+
+Suite *bus_suite(void);
+#define DECLARE(fn) Suite *fn(void);
+UNIT_SUITES(DECLARE)
+#undef DECLARE
+
+#endif

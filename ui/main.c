@@ -1,0 +1,358 @@
+/* amber: program entry, the command line of ../shared/design/CLI.md, and the
+ * headless batch runner. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus/machine.h"
+#include "devices/chardev.h"
+#include "ui/tools.h"
+
+#define EXIT_BAD_USAGE 2
+#define EXIT_MAX_INSNS 3
+#define EXIT_DEAD 4
+#define EXIT_NO_MATCH 5
+#define EXIT_INTERNAL 70 /* the machine broke: an Amber bug, not the guest's */
+
+enum opt_id {
+    OPT_HELP = 'h',
+    OPT_MEMORY = 'm',
+    OPT_BIOS = 256,
+    OPT_VGABIOS,
+    OPT_HDA,
+    OPT_HDB,
+    OPT_CDROM,
+    OPT_FDA,
+    OPT_BOOT,
+    OPT_KERNEL,
+    OPT_INITRD,
+    OPT_APPEND,
+    OPT_HEADLESS,
+    OPT_SERIAL,
+    OPT_SERIAL_SCRIPT,
+    OPT_DEBUGCON,
+    OPT_CLOCK,
+    OPT_MAX_INSNS,
+    OPT_UNTIL_SERIAL,
+    OPT_NO_REBOOT,
+    OPT_SCREENSHOT,
+    OPT_TEXT_SCREEN,
+    OPT_STATS,
+    OPT_DEBUG,
+    OPT_DEBUG_SCRIPT,
+    OPT_GDB,
+    OPT_CHECKPOINT_AT,
+    OPT_RESTORE,
+    OPT_GUEST_CHECKPOINTS,
+    OPT_LOG,
+    OPT_CPU_HZ,
+};
+
+static const struct option long_options[] = {
+    { "help", no_argument, NULL, OPT_HELP },
+    { "memory", required_argument, NULL, OPT_MEMORY },
+    { "bios", required_argument, NULL, OPT_BIOS },
+    { "vgabios", required_argument, NULL, OPT_VGABIOS },
+    { "hda", required_argument, NULL, OPT_HDA },
+    { "hdb", required_argument, NULL, OPT_HDB },
+    { "cdrom", required_argument, NULL, OPT_CDROM },
+    { "fda", required_argument, NULL, OPT_FDA },
+    { "boot", required_argument, NULL, OPT_BOOT },
+    { "kernel", required_argument, NULL, OPT_KERNEL },
+    { "initrd", required_argument, NULL, OPT_INITRD },
+    { "append", required_argument, NULL, OPT_APPEND },
+    { "headless", no_argument, NULL, OPT_HEADLESS },
+    { "serial", required_argument, NULL, OPT_SERIAL },
+    { "serial-script", required_argument, NULL, OPT_SERIAL_SCRIPT },
+    { "debugcon", required_argument, NULL, OPT_DEBUGCON },
+    { "clock", required_argument, NULL, OPT_CLOCK },
+    { "max-insns", required_argument, NULL, OPT_MAX_INSNS },
+    { "until-serial", required_argument, NULL, OPT_UNTIL_SERIAL },
+    { "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+    { "screenshot", required_argument, NULL, OPT_SCREENSHOT },
+    { "text-screen", required_argument, NULL, OPT_TEXT_SCREEN },
+    { "stats", no_argument, NULL, OPT_STATS },
+    { "debug", no_argument, NULL, OPT_DEBUG },
+    { "debug-script", required_argument, NULL, OPT_DEBUG_SCRIPT },
+    { "gdb", required_argument, NULL, OPT_GDB },
+    { "checkpoint-at", required_argument, NULL, OPT_CHECKPOINT_AT },
+    { "restore", required_argument, NULL, OPT_RESTORE },
+    { "guest-checkpoints", required_argument, NULL, OPT_GUEST_CHECKPOINTS },
+    { "log", required_argument, NULL, OPT_LOG },
+    { "cpu-hz", required_argument, NULL, OPT_CPU_HZ },
+    { NULL, 0, NULL, 0 },
+};
+
+static const char usage_text[] =
+    "usage: amber [OPTIONS]\n"
+    "       amber vectors [--verbose] FILE...\n"
+    "       amber snapshot info|export|import|diff ...\n"
+    "\n"
+    "  -m, --memory MIB          guest RAM in MiB, 1..3584 (default 128)\n"
+    "  --bios FILE               system firmware (default: roms/bios.bin)\n"
+    "  --headless                no window\n"
+    "  --serial SPEC             COM1 back end: stdio | file:PATH | none\n"
+    "  --debugcon SPEC           debug ports 0xE9/0x402: stdio | file:PATH | none\n"
+    "  --clock MODE              deterministic (headless default) | realtime\n"
+    "  --max-insns N             stop after N retired instructions (exit 3)\n"
+    "  --no-reboot               a guest reset ends the run (exit 0)\n"
+    "  --stats                   print instructions, cycles and speed at the end\n"
+    "  --log SPEC                log levels, e.g. all=info,cpu=debug\n"
+    "  --cpu-hz N                virtual CPU clock in Hz (default 500000000)\n"
+    "\n"
+    "Not implemented yet (exit 2): --vgabios --hda --hdb --cdrom --fda --boot\n"
+    "  --kernel --initrd --append --serial-script --until-serial --screenshot\n"
+    "  --text-screen --debug --debug-script --gdb --checkpoint-at --restore\n"
+    "  --guest-checkpoints, --clock realtime, tcp: back ends\n"
+    "\n"
+    "Exit status: 0 power-off/reset with --no-reboot/success, 1-255 from the\n"
+    "exit port 0xF4, 2 bad usage, 3 --max-insns reached, 4 guest stopped for\n"
+    "good, 5 --until-serial not matched, 70 internal error.\n";
+
+struct options {
+    uint32_t ram_mib;
+    uint64_t cpu_hz;
+    const char *bios;
+    const char *serial;
+    const char *debugcon;
+    const char *log_spec;
+    uint64_t max_insns;
+    bool headless;
+    bool no_reboot;
+    bool stats;
+};
+
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "amber: ");
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n(try 'amber --help')\n");
+    return EXIT_BAD_USAGE;
+}
+
+/* Strict unsigned parse: all digits (0x hex allowed), within [lo, hi]. */
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    if (!*s || *s == '-' || *s == '+' || *s == ' ')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The default firmware lives in roms/ next to the build directory. */
+static const char *default_bios(char *buf, size_t len)
+{
+    const char *env = getenv("AMBER_ROMS");
+    if (env) {
+        snprintf(buf, len, "%s/bios.bin", env);
+        return buf;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            /* build/amber and build/san/amber both sit below the root. */
+            for (int up = 0; up < 3; up++) {
+                snprintf(buf, len, "%s/roms/bios.bin", exe);
+                if (access(buf, R_OK) == 0)
+                    return buf;
+                slash = strrchr(exe, '/');
+                if (!slash)
+                    break;
+                *slash = '\0';
+            }
+        }
+    }
+    snprintf(buf, len, "roms/bios.bin");
+    return buf;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){ .ram_mib = 128 };
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hm:", long_options, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            exit(0);
+        case OPT_MEMORY:
+            if (parse_u64(optarg, 1, 3584, &v))
+                return usage_error("--memory: '%s' is not a size in MiB from 1 to 3584%s",
+                                   optarg, "");
+            o->ram_mib = (uint32_t)v;
+            break;
+        case OPT_CPU_HZ:
+            if (parse_u64(optarg, 1000000, 100000000000ull, &v))
+                return usage_error("--cpu-hz: '%s' is not a frequency from 1 MHz to 100 GHz%s",
+                                   optarg, "");
+            o->cpu_hz = v;
+            break;
+        case OPT_BIOS: o->bios = optarg; break;
+        case OPT_HEADLESS: o->headless = true; break;
+        case OPT_SERIAL: o->serial = optarg; break;
+        case OPT_DEBUGCON: o->debugcon = optarg; break;
+        case OPT_LOG: o->log_spec = optarg; break;
+        case OPT_NO_REBOOT: o->no_reboot = true; break;
+        case OPT_STATS: o->stats = true; break;
+        case OPT_MAX_INSNS:
+            if (parse_u64(optarg, 1, UINT64_MAX, &v))
+                return usage_error("--max-insns: '%s' is not a positive count%s", optarg, "");
+            o->max_insns = v;
+            break;
+        case OPT_CLOCK:
+            if (strcmp(optarg, "deterministic") == 0)
+                break;
+            if (strcmp(optarg, "realtime") == 0)
+                return usage_error("--clock realtime: not implemented yet%s%s", "", "");
+            return usage_error("--clock: '%s' is not a clock mode (deterministic, realtime)%s",
+                               optarg, "");
+        case ':':
+            return usage_error("option '%s' needs a value%s", argv[optind - 1], "");
+        case '?':
+            return usage_error("unknown option '%s'%s", argv[optind - 1], "");
+        default: {
+            const char *name = "?";
+            for (const struct option *lo = long_options; lo->name; lo++)
+                if (lo->val == c)
+                    name = lo->name;
+            return usage_error("--%s: not implemented yet%s", name, "");
+        }
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'%s", argv[optind], "");
+    return 0;
+}
+
+static double host_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int open_backend(const char *opt, const char *spec, struct chr **out)
+{
+    char err[256];
+    int r = chr_open(spec, out, err, sizeof err);
+    if (r == -2)
+        return usage_error("%s: %s", opt, err);
+    if (r)
+        return usage_error("%s: %s", opt, err);
+    return 0;
+}
+
+static int exit_status(const struct machine *m)
+{
+    switch (m->stop) {
+    case STOP_POWEROFF:
+    case STOP_RESET:
+    case STOP_SERIAL_MATCH:
+        return 0;
+    case STOP_EXIT_DEVICE:
+        return m->exit_status;
+    case STOP_MAX_INSNS:
+        return EXIT_MAX_INSNS;
+    case STOP_DEAD:
+        return EXIT_DEAD;
+    case STOP_NONE:
+    case STOP_DEBUGGER:
+    case STOP_BROKEN:
+        break;
+    }
+    return EXIT_INTERNAL;
+}
+
+static int run_machine(int argc, char **argv)
+{
+    struct options o;
+    int r = parse_options(argc, argv, &o);
+    if (r)
+        return r;
+
+    struct log probe;
+    log_init(&probe);
+    char err[512];
+    if (o.log_spec && log_parse_spec(&probe, o.log_spec, err, sizeof err))
+        return usage_error("--log: %s%s", err, "");
+
+    /* No window yet: every run is headless, so the serial console and the
+     * debug port default to what a headless run uses. */
+    struct chr *serial = NULL, *debugcon = NULL;
+    if ((r = open_backend("--serial", o.serial ? o.serial : "stdio", &serial)))
+        return r;
+    if ((r = open_backend("--debugcon", o.debugcon ? o.debugcon : "none", &debugcon))) {
+        chr_close(serial);
+        return r;
+    }
+
+    char bios_buf[PATH_MAX + 16];
+    struct machine_config cfg = {
+        .ram_mib = o.ram_mib,
+        .cpu_hz = o.cpu_hz,
+        .bios_path = o.bios ? o.bios : default_bios(bios_buf, sizeof bios_buf),
+        .debugcon = debugcon,
+        .no_reboot = o.no_reboot,
+    };
+    struct machine *m = malloc(sizeof *m);
+    if (!m || board_init(m, &cfg, err, sizeof err)) {
+        fprintf(stderr, "amber: %s\n", m ? err : "out of memory");
+        free(m);
+        chr_close(serial);
+        chr_close(debugcon);
+        return EXIT_BAD_USAGE;
+    }
+    if (o.log_spec)
+        memcpy(m->log.level, probe.level, sizeof m->log.level);
+
+    double t0 = host_seconds();
+    machine_run(m, o.max_insns);
+    double elapsed = host_seconds() - t0;
+    chr_flush(serial);
+    chr_flush(debugcon);
+
+    int status = exit_status(m);
+    if (m->stop == STOP_DEAD || m->stop == STOP_BROKEN || m->stop == STOP_MAX_INSNS)
+        fprintf(stderr, "amber: %s\n", m->stop_detail);
+    if (o.stats) {
+        uint64_t ns = sched_now_ns(&m->sched);
+        fprintf(stderr,
+                "amber: stats: %" PRIu64 " instructions, %" PRIu64 " cycles, "
+                "%.6f s virtual, %.3f s host, %.2f MIPS\n",
+                m->cpu.insns, m->sched.now, (double)ns * 1e-9, elapsed,
+                elapsed > 0 ? (double)m->cpu.insns / elapsed / 1e6 : 0.0);
+    }
+    machine_destroy(m);
+    free(m);
+    chr_close(serial);
+    chr_close(debugcon);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "vectors") == 0)
+        return vectors_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "snapshot") == 0) {
+        fprintf(stderr, "amber: snapshot: not implemented yet\n");
+        return EXIT_BAD_USAGE;
+    }
+    return run_machine(argc, argv);
+}
