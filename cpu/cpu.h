@@ -111,6 +111,11 @@ void cpu_reset(struct machine *m);
  * CPU halts, or something ends the batch. */
 void cpu_run(struct machine *m, uint64_t insn_limit);
 
+/* Executes exactly one instruction (taking a pending interrupt first, if
+ * one is due), for the debugger and test runners.  An instruction that
+ * faults counts as one step: its exception is delivered. */
+void cpu_step(struct machine *m);
+
 /* The INTR pin (from the interrupt controller) and NMI. */
 void cpu_set_intr(struct machine *m, bool level);
 void cpu_raise_nmi(struct machine *m);

@@ -225,6 +225,8 @@ int cpu_decode(struct cpu *c, unsigned mode, decode_fetch_fn *fetch, void *ctx,
         TRY(decode_imm(&f, i, i->src, &i->imm));
     if (info->dflags & D_IMM8)
         TRY(next_le(&f, 1, &i->imm));
+    if (info->dflags & D_IMMZ)
+        TRY(next_le(&f, i->flags & INSN_OP32 ? 4 : 2, &i->imm));
     if ((info->dflags & D_GRP3) && insn_reg(i) < 2)
         TRY(decode_imm(&f, i, b == 0xF6 ? O_Ib : O_Iz, &i->imm));
     if (info->dflags & D_ENTER) {

@@ -305,7 +305,7 @@ static void check_interrupts(struct cpu *c)
 
 /* --------------------------------------------------------------- run loop */
 
-static void cpu_step(struct cpu *c)
+static void step_insn(struct cpu *c)
 {
     struct insn scratch;
     const struct insn *i;
@@ -344,8 +344,17 @@ void cpu_run(struct machine *m, uint64_t insn_limit)
             check_interrupts(c);
         if (c->halted)
             break;
-        cpu_step(c);
+        step_insn(c);
     }
+}
+
+void cpu_step(struct machine *m)
+{
+    struct cpu *c = &m->cpu;
+    if (c->intr | c->nmi_pending)
+        check_interrupts(c);
+    if (!c->halted)
+        step_insn(c);
 }
 
 /* -------------------------------------------------------------- state */

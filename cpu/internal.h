@@ -47,6 +47,7 @@ enum operand {
 #define D_BRANCH 0x0040u  /* may change EIP: the decode cache ends a run here */
 #define D_REP    0x0080u  /* string instruction: REP prefixes apply */
 #define D_386    0x0100u  /* not on the 286 (for the vector runner's notes) */
+#define D_IMMZ   0x0200u  /* an extra 16/32-bit immediate (IMUL Gv,Ev,Iz) */
 
 /* The decoded instruction (cached per physical address). */
 struct insn;

@@ -12,8 +12,8 @@ static uint32_t al_of(const struct cpu *c) { return c->regs[R_EAX] & 0xff; }
 
 static void set_al(struct cpu *c, uint32_t v) { reg_write(c, R_EAX, 8, v); }
 
-/* 27: DAA.  OF is undefined; Intel sets it as the 8-bit ADD of the
- * adjustment to AL would (positive + positive giving a negative result). */
+/* 27: DAA.  OF is undefined; Intel cores clear it (checked on a current
+ * one). */
 int op_daa(struct cpu *c, const struct insn *i)
 {
     (void)i;
@@ -33,15 +33,12 @@ int op_daa(struct cpu *c, const struct insn *i)
         cf = false;
     }
     set_al(c, al);
-    bool of = (~old_al & al & 0x80) != 0;
-    flags_set_arith(c, FL_ARITH,
-                    flags_szp(al, 8) | (cf ? FL_CF : 0) | (af ? FL_AF : 0) | (of ? FL_OF : 0));
+    flags_set_arith(c, FL_ARITH, flags_szp(al, 8) | (cf ? FL_CF : 0) | (af ? FL_AF : 0));
     return CPU_OK;
 }
 
-/* 2F: DAS.  OF is undefined; Intel sets it as the 8-bit SUB of the
- * adjustment from AL would (positive - positive can't overflow: it is set
- * when a negative AL becomes positive). */
+/* 2F: DAS.  OF is undefined; Intel cores clear it.  Note the SDM's CF: a
+ * borrow from AL - 6 sets it even when the second step does not run. */
 int op_das(struct cpu *c, const struct insn *i)
 {
     (void)i;
@@ -58,38 +55,21 @@ int op_das(struct cpu *c, const struct insn *i)
         cf = true;
     }
     set_al(c, al);
-    bool of = (old_al & ~al & 0x80) != 0;
-    flags_set_arith(c, FL_ARITH,
-                    flags_szp(al, 8) | (cf ? FL_CF : 0) | (af ? FL_AF : 0) | (of ? FL_OF : 0));
+    flags_set_arith(c, FL_ARITH, flags_szp(al, 8) | (cf ? FL_CF : 0) | (af ? FL_AF : 0));
     return CPU_OK;
 }
 
-/* AAA/AAS: OF SF ZF PF are undefined.  P6 and later set SF ZF PF from the
- * AL the adjustment produced before its high nibble is cleared, and OF as
- * the 8-bit ADD/SUB of 6 to/from AL would; without an adjustment they come
- * from AL as it was. */
+/* AAA/AAS: OF SF ZF PF are undefined.  Intel cores (checked on a current
+ * one) set SF ZF PF from the final AL (so SF is always 0) and clear OF. */
 static int ascii_adjust(struct cpu *c, bool add)
 {
-    uint32_t ax = c->regs[R_EAX] & 0xffff, al = ax & 0xff;
-    uint32_t fl = flags_arith(c);
-    bool adjust = (al & 0x0f) > 9 || (fl & FL_AF);
-    uint32_t adj_al = al, of = 0;
-    if (adjust) {
-        if (add) {
-            ax = (ax + 0x106) & 0xffff;
-            adj_al = (al + 6) & 0xff;
-            of = ~al & adj_al & 0x80;
-        } else {
-            ax = (ax - 6) & 0xffff;
-            ax = (ax - 0x100) & 0xffff;
-            adj_al = (al - 6) & 0xff;
-            of = al & ~adj_al & 0x80;
-        }
-    }
+    uint32_t ax = c->regs[R_EAX] & 0xffff;
+    bool adjust = (ax & 0x0f) > 9 || (flags_arith(c) & FL_AF);
+    if (adjust)
+        ax = add ? ax + 0x106 : ax - 6 - 0x100; /* AX - 6 borrows from AH */
     ax &= 0xff0f;
     reg_write(c, R_EAX, 16, ax);
-    flags_set_arith(c, FL_ARITH,
-                    flags_szp(adj_al, 8) | (adjust ? FL_CF | FL_AF : 0) | (of ? FL_OF : 0));
+    flags_set_arith(c, FL_ARITH, flags_szp(ax & 0xff, 8) | (adjust ? FL_CF | FL_AF : 0));
     return CPU_OK;
 }
 

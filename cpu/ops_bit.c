@@ -9,7 +9,10 @@
  *
  * BSF/BSR: a zero source sets ZF and leaves the destination unchanged (what
  * Intel CPUs do; the SDM calls the destination undefined); otherwise ZF is
- * cleared.  CF OF SF AF PF are undefined; see flags_bsf below. */
+ * cleared.  CF OF SF AF PF are undefined; Intel cores (checked on a current
+ * one) set them as a logical operation on the result would, with the result
+ * 0 for a zero source: CF OF SF AF clear, PF the parity of the index (set for
+ * a zero source). */
 #include "cpu/flags.h"
 #include "cpu/internal.h"
 #include "cpu/ops.h"
@@ -80,11 +83,11 @@ int op_grp8(struct cpu *c, const struct insn *i)
     return CPU_OK;
 }
 
-/* Flags of BSF/BSR: ZF = (src == 0).  The undefined CF OF SF AF PF: Intel
- * P6 and later leave them unchanged... see the tests; keep in one place. */
-static void flags_bsf(struct cpu *c, uint32_t src)
+/* Flags of BSF/BSR: ZF = (src == 0); PF of the index found (of 0 for a
+ * zero source); CF OF SF AF clear. */
+static void flags_bsf(struct cpu *c, uint32_t src, uint32_t index)
 {
-    flags_set_arith(c, FL_ZF, src ? 0 : FL_ZF);
+    flags_set_arith(c, FL_ARITH, (src ? 0 : FL_ZF) | parity_flag(src ? index : 0));
 }
 
 /* 0F BC: BSF Gv, Ev. */
@@ -93,9 +96,10 @@ int op_bsf(struct cpu *c, const struct insn *i)
     uint32_t src;
     TRY(opnd_read(c, i, i->src, &src));
     src &= size_mask(opnd_bits(i, i->dst));
+    uint32_t index = src ? (uint32_t)__builtin_ctz(src) : 0;
     if (src)
-        TRY(opnd_write(c, i, i->dst, (uint32_t)__builtin_ctz(src)));
-    flags_bsf(c, src);
+        TRY(opnd_write(c, i, i->dst, index));
+    flags_bsf(c, src, index);
     return CPU_OK;
 }
 
@@ -105,8 +109,9 @@ int op_bsr(struct cpu *c, const struct insn *i)
     uint32_t src;
     TRY(opnd_read(c, i, i->src, &src));
     src &= size_mask(opnd_bits(i, i->dst));
+    uint32_t index = src ? 31u - (uint32_t)__builtin_clz(src) : 0;
     if (src)
-        TRY(opnd_write(c, i, i->dst, 31u - (uint32_t)__builtin_clz(src)));
-    flags_bsf(c, src);
+        TRY(opnd_write(c, i, i->dst, index));
+    flags_bsf(c, src, index);
     return CPU_OK;
 }

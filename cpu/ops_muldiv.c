@@ -3,10 +3,11 @@
  *
  * Flags.  MUL/IMUL: CF = OF = the result does not fit the low half (MUL:
  * the high half is not 0; IMUL: the product is not the sign extension of
- * its low half).  SF ZF AF PF are undefined; modern Intel cores set SF, ZF
- * and PF from the low half of the product (for the 8-bit forms: from AL)
- * and clear AF, and so do we.  DIV/IDIV: every arithmetic flag is
- * undefined; they are left unchanged.
+ * its low half).  SF ZF AF PF are undefined; Intel cores (checked on a
+ * current one) set SF and PF from the low half of the product (for the
+ * 8-bit forms: from AL) and clear ZF and AF, and so do we.  DIV/IDIV: every
+ * arithmetic flag is undefined; they are left unchanged (as that core
+ * does).
  *
  * #DE (divide by zero or a quotient that does not fit) leaves every register
  * and flag untouched.
@@ -26,10 +27,12 @@ static uint32_t div_cycles(unsigned bits)
     return bits == 8 ? 17 : bits == 16 ? 25 : 41;
 }
 
-/* Flags of a multiply whose low half is lo; ovf: CF = OF = 1. */
+/* Flags of a multiply whose low half is lo; ovf: CF = OF = 1.  SF PF from
+ * lo, ZF AF clear. */
 static void mul_flags(struct cpu *c, uint32_t lo, unsigned bits, bool ovf)
 {
-    flags_set_arith(c, FL_ARITH, flags_szp(lo, bits) | (ovf ? FL_CF | FL_OF : 0));
+    flags_set_arith(c, FL_ARITH,
+                    (flags_szp(lo, bits) & ~FL_ZF) | (ovf ? FL_CF | FL_OF : 0));
 }
 
 /* The signed product of two operands of the given width, and whether it

@@ -5,14 +5,20 @@
  * no-op: the destination is read (so a faulting operand still faults) but
  * nothing is written and no flag changes.  Flags are computed eagerly.
  *
- * Undefined flags follow Intel P6 and later (checked against a modern Intel
- * core): OF for counts > 1 is the count-1 formula applied to the final
- * result; the shifts' AF is cleared (left unchanged by the rotates, which only
- * touch CF and OF).  For SHL/SHR/SAR of 8/16-bit operands counts up to 31 act
- * bit by bit: CF is the last bit shifted out, which may be a 0 that an
- * earlier step shifted in (or the sign, for SAR).  SHLD/SHRD of 16-bit
- * operands with counts 17-31 shift through the 48-bit DEST:SRC:DEST as P6
- * does. */
+ * Undefined flags.  OF for counts > 1: the count-1 formula applied to the
+ * final result, i.e. the OF of the last 1-bit step (ROL RCL SHL: MSB(result)
+ * XOR CF; ROR RCR SHR: MSB XOR next-MSB of the result, which for SHR is 0;
+ * SAR: 0).  That is what the 286 does (checked against the SingleStepTests
+ * 286 vectors, which compare OF for C0) and what Bochs computes for its P6
+ * models; a current Intel core (checked) instead applies the 1-bit formula
+ * to the original operand.  The shifts clear AF, as Intel
+ * cores do; the rotates change only CF and OF.  RCL/RCR of 8/16-bit operands
+ * whose count is a multiple of 9/17 leave the operand and CF unchanged (OF
+ * by the formula).  For SHL/SHR/SAR of 8/16-bit operands counts up to 31 act
+ * bit by bit: CF is the last bit shifted out, which may be a 0 an earlier step
+ * shifted in (or the sign, for SAR) -- as on Intel hardware.  SHLD/SHRD of
+ * 16-bit operands with counts 17-31 shift through the 48-bit DEST:SRC:DEST,
+ * which matches Intel hardware (P6 and later). */
 #include "cpu/flags.h"
 #include "cpu/internal.h"
 #include "cpu/ops.h"
@@ -67,7 +73,7 @@ int op_grp2(struct cpu *c, const struct insn *i)
         cf = (uint32_t)(x >> bits) & 1;
         /* RCL: MSB(result) XOR CF.  RCR: the SDM's count-1 rule,
          * MSB(DEST) XOR CF before the rotate, is the XOR of the result's
-         * two top bits; Intel applies it to the result for any count. */
+         * two top bits; for other counts it is applied to the result. */
         if (insn_reg(i) == RCL)
             of = bit(res, bits - 1) ^ cf;
         else
@@ -86,7 +92,8 @@ int op_grp2(struct cpu *c, const struct insn *i)
     case SHR:
         res = v >> cnt; /* cnt <= 31 and v < 2^bits: counts >= bits give 0 */
         cf = bit(v, cnt - 1);
-        of = bit(v, bits - 1);
+        /* MSB of the operand for count 1; 0 for larger counts. */
+        of = bit(res, bits - 1) ^ bit(res, bits - 2);
         fmask = FL_ARITH;
         fl = flags_szp(res, bits);
         break;
@@ -140,8 +147,10 @@ static int double_shift(struct cpu *c, const struct insn *i, bool left)
             cf = (uint32_t)(x >> (cnt - 1)) & 1;
         }
     }
-    /* OF: a sign change for count 1; Intel applies the same formula to the
-     * result for larger counts (SHLD: MSB XOR CF, SHRD: the two top bits). */
+    /* OF: a sign change for count 1 (SHLD: MSB XOR CF, SHRD: the two top
+     * bits of the result); undefined for larger counts, where the same
+     * formula is applied to the result, as for the single shifts.  AF is
+     * undefined: cleared, as Intel cores do. */
     if (left)
         of = bit(res, bits - 1) ^ cf;
     else

@@ -112,8 +112,17 @@ int op_pusha(struct cpu *c, const struct insn *i)
 {
     unsigned bits = insn_osize(i), n = bits / 8;
     uint32_t m = stack_mask(c), sp = c->regs[R_ESP] & m;
-    for (unsigned r = 0; r < 8; r++)
-        TRY(mem_check(c, SEG_SS, (sp - (r + 1) * n) & m, n, true));
+    for (unsigned r = 0; r < 8; r++) {
+        int f = mem_check(c, SEG_SS, (sp - (r + 1) * n) & m, n, true);
+        if (f == CPU_OK)
+            continue;
+        /* SDM PUSHA, real-address and virtual-8086 mode: "#GP If the ESP
+         * or SP register contains 7, 9, 11, 13, or 15" (a slot would
+         * straddle the top of the 64 KiB segment). */
+        if ((cpu_real_mode(c) || cpu_v86_mode(c)) && sp >= 7 && sp <= 15 && (sp & 1))
+            return FAULT_ERR(c, EXC_GP, 0);
+        return f;
+    }
     for (unsigned r = 0; r < 8; r++)
         TRY(mem_write(c, SEG_SS, (sp - (r + 1) * n) & m, n, reg_read(c, r, bits)));
     c->regs[R_ESP] = esp_with(c, sp - 8 * n);
@@ -244,12 +253,20 @@ int op_enter(struct cpu *c, const struct insn *i)
 }
 
 /* C9 LEAVE: ESP <- EBP (SP <- BP with a 16-bit stack), then pop (E)BP with
- * the operand size.  The pop is read before ESP changes. */
+ * the operand size.  The pop is read before ESP changes.  The SDM lists
+ * #SS(0) for a frame outside SS in protected mode but #GP in real and
+ * virtual-8086 mode ("If the EBP register points to a location outside of
+ * the effective address space from 0 to FFFFH"); the 80286 vectors agree. */
 int op_leave(struct cpu *c, const struct insn *i)
 {
     unsigned bits = insn_osize(i);
     uint32_t m = stack_mask(c), sp = c->regs[R_EBP] & m, v;
-    TRY(mem_read(c, SEG_SS, sp, bits / 8, &v));
+    int r = mem_read(c, SEG_SS, sp, bits / 8, &v);
+    if (r != CPU_OK) {
+        if ((cpu_real_mode(c) || cpu_v86_mode(c)) && c->in->exc.vector == EXC_SS)
+            return FAULT_ERR(c, EXC_GP, 0);
+        return r;
+    }
     c->regs[R_ESP] = esp_with(c, sp + bits / 8);
     reg_write(c, R_EBP, bits, v);
     return CPU_OK;

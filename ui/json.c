@@ -52,7 +52,7 @@ static void fail_at(struct parser *p, size_t at, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Describes the byte at p->pos for messages, printable or as hex. */
+/* Describes the byte at s[at] for messages, printable or as hex. */
 static void describe_char(const struct parser *p, size_t at, char *buf,
                           size_t buflen)
 {

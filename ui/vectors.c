@@ -13,7 +13,26 @@
  *    bytes on IA-32.  Skipped.
  *  - LOCK on an instruction that cannot be locked: ignored by the 286, #UD
  *    from the 386 on.  Skipped when Amber raised #UD and LOCK was present.
+ *  - A memory operand addressed through SS (BP-based) that runs past the
+ *    segment limit: the 286 raises #GP, the P6 #SS as the SDM specifies
+ *    ("#SS(0) if a memory operand effective address is outside the SS
+ *    segment limit").  Skipped when the 286 took #GP and Amber #SS.
+ *  - MOV to/from segment registers 4 and 5: #UD on the 286, FS and GS on
+ *    the 386 and later.  Skipped (8C/8E with ModRM.reg 4 or 5).
+ *  - A fault both CPUs raise, where the 286 has already committed part of
+ *    the instruction (CX/SI/DI of a string instruction, SP of POP m16, the
+ *    flags of AAM 0) while the P6 restarts the instruction with its state
+ *    untouched, as the SDM requires of faults.  Skipped when Amber raised
+ *    the same exception, reached the same handler, and the only
+ *    differences are in CX, SI, DI, SP, FLAGS and the exception frame.
+ *  - x87 escapes (D8-DF): the recording rig had no coprocessor, so its ESC
+ *    bus cycles and faults describe a 286 without one; the P6 has an x87.
+ *    Skipped.
  *  - Revoked tests (revocation_list.txt).  Skipped.
+ *
+ * The FLAGS image an exception pushes is found from the expected final SP
+ * (the frame is IP, CS, FLAGS upwards from it): the recorded flag_address
+ * is one byte off in some tests.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,7 +46,7 @@
 
 #define VEC_RAM (16u * 1024 * 1024)
 #define FLAGS_286_MASK 0x0fffu
-#define MAX_STEPS 100000
+#define MAX_STEPS 1000
 
 static const unsigned reg_index[VR_COUNT] = {
     [VR_AX] = R_EAX, [VR_BX] = R_EBX, [VR_CX] = R_ECX, [VR_DX] = R_EDX,
@@ -135,26 +154,16 @@ static void show_failure(struct run_ctx *x, const char *file, const struct vec_t
     fprintf(stdout, "  exception: expected %d\n", t->exception);
 }
 
-static enum outcome run_test(struct run_ctx *x, const char *file, const struct vec_test *t)
+/* Compares the machine with the test's final state.  With partial set, the
+ * registers a 286 commits before a fault (CX, SI, DI, SP, FLAGS) and the
+ * exception frames at both CPUs' stack pointers are left out. */
+static bool compare(struct run_ctx *x, const struct vec_test *t, bool partial, char *what,
+                    size_t len)
 {
     struct machine *m = x->m;
-    size_t pfx = prefix_count(t);
-    if (t->n_bytes > 11 || pfx >= 10)
-        return SKIP; /* more than the 286's 10-byte limit (+ the HLT) */
-    setup(m, t);
-    uint64_t start = m->cpu.insns, exceptions = m->cpu.exceptions;
-    enum machine_stop why = machine_run(m, start + MAX_STEPS);
-    /* Amber raised #UD where the 286 ignored a LOCK prefix. */
-    if (has_lock_prefix(t) && t->exception != 6 && m->cpu.exceptions > exceptions &&
-        m->cpu.last_exception == 6)
-        return SKIP;
-    char what[256];
-    if (why != STOP_DEAD || !m->cpu.halted) {
-        snprintf(what, sizeof what, "did not stop at HLT (%s)", m->stop_detail);
-        show_failure(x, file, t, what);
-        return FAIL;
-    }
     for (int r = 0; r < VR_COUNT; r++) {
+        if (partial && (r == VR_CX || r == VR_SI || r == VR_DI || r == VR_SP || r == VR_FLAGS))
+            continue;
         uint16_t exp = t->final.mask & (1u << r) ? t->final.regs[r] : t->init.regs[r];
         uint16_t got = get_reg(m, (enum vec_reg)r);
         if (r == VR_FLAGS) {
@@ -163,27 +172,80 @@ static enum outcome run_test(struct run_ctx *x, const char *file, const struct v
             got &= mask;
         }
         if (exp != got) {
-            snprintf(what, sizeof what, "%s is %04x, expected %04x",
-                     vec_reg_name((enum vec_reg)r), got, exp);
-            show_failure(x, file, t, what);
-            return FAIL;
+            snprintf(what, len, "%s is %04x, expected %04x", vec_reg_name((enum vec_reg)r),
+                     got, exp);
+            return false;
         }
     }
+    uint16_t ss = t->final.mask & (1u << VR_SS) ? t->final.regs[VR_SS] : t->init.regs[VR_SS];
+    uint16_t sp = t->final.mask & (1u << VR_SP) ? t->final.regs[VR_SP] : t->init.regs[VR_SP];
+    uint32_t frame = ((uint32_t)ss << 4);
+    uint32_t flags_lo = frame + (uint16_t)(sp + 4), flags_hi = frame + (uint16_t)(sp + 5);
+    uint32_t amber_sp = (uint16_t)m->cpu.regs[R_ESP];
     for (size_t k = 0; k < t->final.n_ram; k++) {
         uint32_t a = t->final.ram[k].addr;
         uint8_t exp = t->final.ram[k].value, got = bus_read8(&m->bus, a);
-        if (t->exception >= 0 && (a == t->exc_flags_addr || a == t->exc_flags_addr + 1)) {
-            uint8_t mask = (uint8_t)((x->flags_mask & FLAGS_286_MASK) >> (a == t->exc_flags_addr ? 0 : 8));
+        if (partial && a >= frame && a < frame + 0x10000 &&
+            ((uint16_t)(a - frame - sp) < 6 || (uint16_t)(a - frame - amber_sp) < 6))
+            continue;
+        if (t->exception >= 0 && (a == flags_lo || a == flags_hi)) {
+            uint8_t mask = (uint8_t)((x->flags_mask & FLAGS_286_MASK) >> (a == flags_lo ? 0 : 8));
             exp &= mask;
             got &= mask;
         }
         if (exp != got) {
-            snprintf(what, sizeof what, "ram[%06" PRIx32 "] is %02x, expected %02x", a, got, exp);
-            show_failure(x, file, t, what);
-            return FAIL;
+            snprintf(what, len, "ram[%06" PRIx32 "] is %02x, expected %02x", a, got, exp);
+            return false;
         }
     }
-    return PASS;
+    return true;
+}
+
+static enum outcome run_test(struct run_ctx *x, const char *file, const struct vec_test *t)
+{
+    struct machine *m = x->m;
+    size_t pfx = prefix_count(t);
+    if (t->n_bytes > 11 || pfx >= 10)
+        return SKIP; /* more than the 286's 10-byte limit (+ the HLT) */
+    if (pfx < t->n_bytes && t->bytes[pfx] >= 0xD8 && t->bytes[pfx] <= 0xDF)
+        return SKIP; /* x87 escape on a 286 without a coprocessor */
+    if (pfx < t->n_bytes - 1 && (t->bytes[pfx] == 0x8C || t->bytes[pfx] == 0x8E) &&
+        ((t->bytes[pfx + 1] >> 3) & 7) >= 4 && ((t->bytes[pfx + 1] >> 3) & 7) <= 5)
+        return SKIP; /* FS/GS do not exist on the 286 */
+    setup(m, t);
+    struct cpu *c = &m->cpu;
+    uint64_t exceptions = c->exceptions;
+    uint32_t ip0 = c->eip;
+    uint16_t cs0 = c->seg[SEG_CS].sel;
+    /* One instruction.  A REP string instruction may stop after a chunk of
+     * iterations with EIP still on itself: keep stepping it. */
+    cpu_step(m);
+    for (int n = 0; n < MAX_STEPS && !c->halted && c->exceptions == exceptions &&
+                    c->eip == ip0 && c->seg[SEG_CS].sel == cs0 && m->stop == STOP_NONE;
+         n++)
+        cpu_step(m);
+    if (t->exception == 13 && c->exceptions > exceptions && c->last_exception == 12)
+        return SKIP; /* #GP on the 286, #SS on the P6 */
+    /* Amber raised #UD where the 286 ignored a LOCK prefix. */
+    if (has_lock_prefix(t) && t->exception != 6 && c->exceptions > exceptions &&
+        c->last_exception == 6)
+        return SKIP;
+    /* The recording rig ends every test with a HLT fetched at the next
+     * instruction (injected after a jump or an exception): one byte more of
+     * IP, unless the instruction under test was that HLT. */
+    if (!c->halted)
+        c->eip = (c->eip + 1) & 0xffff;
+    char what[256];
+    if (compare(x, t, false, what, sizeof what))
+        return PASS;
+    if (t->exception >= 0 && c->exceptions > exceptions &&
+        c->last_exception == (uint8_t)t->exception) {
+        char ignored[256];
+        if (compare(x, t, true, ignored, sizeof ignored))
+            return SKIP; /* the 286 committed part of a faulting instruction */
+    }
+    show_failure(x, file, t, what);
+    return FAIL;
 }
 
 /* Looks for name in the file's folder, then its parent. */

@@ -304,7 +304,8 @@ START_TEST(test_json_errors)
         "{\"a\":1,}", "[1 2]", "01", "-", "1.", ".5", "+1", "1e", "1e+",
         "0x10", "1e400", "-1e400", "NaN", "Infinity", "tru", "nul", "fals",
         "True", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\u12g4\"", "\"\\ud800\"",
-        "\"\\ud800\\u0041\"", "\"\\udc00\"", "\"\x01\"", "\"tab\there\"",
+        "\"\\ud800\\u0041\"", "\"\\udc00\"", "\"\x01\"", "\"\x1f\"",
+        "\"tab\there\"",
         "\"\xff\"", "\"\xc0\xaf\"", "\"\xe0\x80\xaf\"", "\"\xed\xa0\x80\"",
         "\"\xf4\x90\x80\x80\"", "\"\xc3\"", "[1]x", "[1]]", "{}{}", "/*c*/1",
         "[\"a\"\"b\"]", "'a'", "[1,2",
@@ -673,7 +674,7 @@ START_TEST(test_moo_truncated)
     }
     ck_assert_int_eq(read_all(p, &result, err, sizeof err), 3);
     ck_assert_int_eq(result, 0);
-    for (size_t cut = 2; cut < gz_len; cut++) {
+    for (size_t cut = 0; cut < gz_len; cut++) {
         p = tmp_write(&tmp, "cut.MOO.gz", gz, cut);
         read_all(p, &result, err, sizeof err);
         ck_assert_msg(result < 0, "gzip cut at %zu/%zu read cleanly", cut,
@@ -686,6 +687,75 @@ START_TEST(test_moo_truncated)
 
     free(gz);
     free(moo);
+    tmp_cleanup(&tmp);
+}
+END_TEST
+
+/* Appends a chunk header and payload at buf + *at. */
+static void put_chunk(uint8_t *buf, size_t *at, const char *id,
+                      const void *data, size_t len)
+{
+    memcpy(buf + *at, id, 4);
+    wr32(buf + *at + 4, (uint32_t)len);
+    memcpy(buf + *at + 8, data, len);
+    *at += 8 + len;
+}
+
+/*
+ * A minimal MOO file built by hand: one test with only the required
+ * sub-chunks (BYTS, INIT, FINA), an empty REGS, and n_bytes instruction
+ * bytes.  Returns its length.
+ */
+static size_t build_moo(uint8_t *buf, uint32_t n_bytes)
+{
+    uint8_t hdr[12] = { 1, 0, 0, 0 }, test[128], byts[4 + 64] = { 0 };
+    uint8_t state[10], regs[2] = { 0, 0 };
+    size_t at = 0, tat = 4, sat = 0;
+    wr32(hdr + 4, 1);
+    memcpy(hdr + 8, "C286", 4);
+    put_chunk(buf, &at, "MOO ", hdr, sizeof hdr);
+    wr32(test, 0);
+    wr32(byts, n_bytes);
+    for (uint32_t i = 0; i < n_bytes; i++)
+        byts[4 + i] = (uint8_t)(0x90 + i);
+    put_chunk(test, &tat, "BYTS", byts, 4 + n_bytes);
+    put_chunk(state, &sat, "REGS", regs, sizeof regs);
+    put_chunk(test, &tat, "INIT", state, sat);
+    put_chunk(test, &tat, "FINA", state, sat);
+    put_chunk(buf, &at, "TEST", test, tat);
+    return at;
+}
+
+START_TEST(test_moo_synthetic)
+{
+    struct tmp tmp;
+    tmp_init(&tmp);
+    uint8_t buf[256];
+    char err[512];
+
+    /* VEC_MAX_BYTES instruction bytes fit; optional parts default. */
+    const char *p = tmp_write(&tmp, "min.MOO", buf,
+                              build_moo(buf, VEC_MAX_BYTES));
+    struct vec_file *f = vec_open(p, err, sizeof err);
+    ck_assert_msg(f != NULL, "%s", err);
+    struct vec_test t;
+    ck_assert_int_eq(vec_next(f, &t, err, sizeof err), 1);
+    ck_assert_str_eq(t.name, "");
+    ck_assert_uint_eq(t.n_bytes, VEC_MAX_BYTES);
+    ck_assert_uint_eq(t.bytes[VEC_MAX_BYTES - 1], 0x90 + VEC_MAX_BYTES - 1);
+    ck_assert_uint_eq(t.init.mask, 0);
+    ck_assert_uint_eq(t.init.n_ram, 0);
+    ck_assert_ptr_null(t.init.ram);
+    ck_assert_int_eq(t.exception, -1);
+    ck_assert_uint_eq(t.n_cycles, 0);
+    ck_assert_str_eq(t.hash, "");
+    vec_test_free(&t);
+    ck_assert_int_eq(vec_next(f, &t, err, sizeof err), 0);
+    vec_close(f);
+
+    /* One byte more is refused, not written past bytes[]. */
+    p = tmp_write(&tmp, "long.MOO", buf, build_moo(buf, VEC_MAX_BYTES + 1));
+    expect_failure(p, "instruction too long", "33 bytes");
     tmp_cleanup(&tmp);
 }
 END_TEST
@@ -1066,6 +1136,7 @@ Suite *vecfile_suite(void)
     tcase_add_test(tc, test_moo_first_test);
     tcase_add_test(tc, test_moo_matches_json);
     tcase_add_test(tc, test_moo_all_files);
+    tcase_add_test(tc, test_moo_synthetic);
     tcase_add_test(tc, test_moo_truncated);
     tcase_add_test(tc, test_moo_corrupt_fields);
     tcase_add_test(tc, test_json_files);
