@@ -47,6 +47,15 @@ enum cpu_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR0_CD 0x40000000u
 #define CR0_PG 0x80000000u
 
+#define CR4_VME 0x00000001u
+#define CR4_PVI 0x00000002u
+#define CR4_TSD 0x00000004u
+#define CR4_DE  0x00000008u
+#define CR4_PSE 0x00000010u
+#define CR4_PAE 0x00000020u
+#define CR4_PGE 0x00000080u
+#define CR4_PCE 0x00000100u
+
 /* A segment register with its hidden descriptor cache. */
 struct cpu_seg_reg {
     uint16_t sel;

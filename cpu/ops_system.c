@@ -18,8 +18,6 @@
 #define CPUID_MAX_LEAF 2u
 
 /* CR4 bits a guest may set today: time-stamp disable and RDPMC enable. */
-#define CR4_TSD 0x004u
-#define CR4_PCE 0x100u
 #define CR4_WRITABLE (CR4_TSD | CR4_PCE)
 
 #define MSR_TSC 0x10u

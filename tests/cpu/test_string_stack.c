@@ -704,6 +704,71 @@ START_TEST(test_enter_leave)
 }
 END_TEST
 
+/* Handlers for #SS (vector 12) at 0000:0090 and #GP (13) at 0000:0080,
+ * each a HLT: after one step, IP tells which one ran. */
+static void fault_handlers(void)
+{
+    poke16(12 * 4, 0x0090);
+    poke16(12 * 4 + 2, 0);
+    poke8(0x90, 0xF4);
+    poke16(13 * 4, 0x0080);
+    poke16(13 * 4 + 2, 0);
+    poke8(0x80, 0xF4);
+}
+
+/* POP with SP = 0xFFFF in real mode: the word runs past the stack segment,
+ * "#SS If the starting or ending stack address is not within the stack
+ * segment" (SDM POP, real-address mode); nothing is popped. */
+START_TEST(test_pop_top_ss)
+{
+    fault_handlers();
+    CODE(0x1F); /* POP DS */
+    c->regs[R_ESP] = 0xFFFF;
+    step();
+    ck_assert_uint_eq(c->seg[SEG_CS].sel, 0);
+    ck_assert_uint_eq(c->eip, 0x91);
+    ck_assert_uint_eq(c->seg[SEG_DS].sel, DS_SEL);
+    ck_assert_uint_eq(c->regs[R_ESP], 0xFFF9);
+}
+END_TEST
+
+/* LEAVE with BP = 0xFFFF in real mode: "#GP If the EBP register points to
+ * a location outside of the effective address space from 0 to FFFFH" (SDM
+ * LEAVE, real-address mode); SP and BP keep their values. */
+START_TEST(test_leave_top_gp)
+{
+    fault_handlers();
+    CODE(0xC9);
+    c->regs[R_ESP] = 0x1000;
+    c->regs[R_EBP] = 0xFFFF;
+    step();
+    ck_assert_uint_eq(c->eip, 0x81);
+    ck_assert_uint_eq(c->regs[R_EBP], 0xFFFF);
+    ck_assert_uint_eq(c->regs[R_ESP], 0x1000 - 6);
+    ck_assert_uint_eq(peek16(SS_BASE + 0x1000 - 6), 0); /* IP of the LEAVE */
+}
+END_TEST
+
+/* PUSHA with SP = 9 in real mode: "#GP If the ESP or SP register contains
+ * 7, 9, 11, 13, or 15" (SDM PUSHA); nothing is stored.  The exception's own
+ * pushes then wrap below 0 and land at the top of the segment. */
+START_TEST(test_pusha_sp9_gp)
+{
+    fault_handlers();
+    CODE(0x60);
+    c->regs[R_ESP] = 9;
+    c->regs[R_EAX] = 0x1234;
+    c->regs[R_EBX] = 0x5555;
+    step();
+    ck_assert_uint_eq(c->eip, 0x81);
+    ck_assert_uint_eq(c->regs[R_ESP], 3);
+    ck_assert_uint_eq(peek16(SS_BASE + 1), 0);      /* BX's slot: not written */
+    ck_assert_uint_eq(peek16(SS_BASE + 7), FL_FIX1); /* the exception's FLAGS */
+    ck_assert_uint_eq(peek16(SS_BASE + 5), CS_SEL);
+    ck_assert_uint_eq(peek16(SS_BASE + 3), 0);      /* IP of the PUSHA */
+}
+END_TEST
+
 Suite *cpu_string_stack_suite(void)
 {
     Suite *s = suite_create("cpu_string_stack");
@@ -748,6 +813,9 @@ Suite *cpu_string_stack_suite(void)
     tcase_add_test(tc, test_enter_level3_32);
     tcase_add_test(tc, test_leave);
     tcase_add_test(tc, test_enter_leave);
+    tcase_add_test(tc, test_pop_top_ss);
+    tcase_add_test(tc, test_leave_top_gp);
+    tcase_add_test(tc, test_pusha_sp9_gp);
     suite_add_tcase(s, tc);
     return s;
 }
