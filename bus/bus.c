@@ -1,6 +1,9 @@
 #include "bus/bus.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "snapshot/state.h"
 
 #define PAGE_MASK (BUS_PAGE_SIZE - 1)
 
@@ -395,3 +398,30 @@ void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size)
         LOGF(b->log, GUEST, LOG_DEBUG, "%u-byte write of port 0x%04x (%s) dropped",
              size, port, h->name);
 }
+
+/* ----------------------------------------------------------------- state */
+
+static int bus_check(const void *obj, char *err, size_t errlen)
+{
+    const struct bus *b = obj;
+    if (b->a20_mask != ~0u && b->a20_mask != ~(1u << 20)) {
+        snprintf(err, errlen, "bus: a20_mask 0x%08x is neither 0xffffffff nor 0xffefffff",
+                 b->a20_mask);
+        return -1;
+    }
+    return 0;
+}
+
+static const struct state_field bus_fields[] = {
+    SF_U32(struct bus, a20_mask,
+           .doc = "physical address mask: 0xffffffff with A20 on, 0xffefffff with it off"),
+    SF_END,
+};
+
+const struct state_desc bus_state_desc = {
+    .name = "bus",
+    .version = 1,
+    .size = sizeof(struct bus),
+    .fields = bus_fields,
+    .check = bus_check,
+};

@@ -171,4 +171,10 @@ uint32_t bus_in(struct bus *b, uint16_t port, unsigned size);
 void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size);
 const struct io_handler *bus_io_handler(const struct bus *b, uint16_t port);
 
+/* The bus's own state: the A20 gate.  (The map itself is rebuilt from the
+ * machine configuration and the devices' state, e.g. the chipset's PAM
+ * registers; RAM is saved by the checkpoint engine in page batches.) */
+struct state_desc;
+extern const struct state_desc bus_state_desc;
+
 #endif

@@ -185,8 +185,14 @@ int lin_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t v);
 /* Effective address offset of a ModRM memory operand. */
 uint32_t insn_ea(const struct cpu *c, const struct insn *i);
 
-/* Operands by kind.  opnd_bits gives the width in bits. */
-unsigned opnd_bits(const struct insn *i, unsigned kind);
+/* Operands by kind.  opnd_bits gives the width in bits: fixed for most
+ * kinds (the table), the operand size for the v/z kinds (0 in the table). */
+extern const uint8_t operand_kind_bits[];
+static inline unsigned opnd_bits(const struct insn *i, unsigned kind)
+{
+    unsigned bits = operand_kind_bits[kind];
+    return bits ? bits : insn_osize(i);
+}
 int opnd_read(struct cpu *c, const struct insn *i, unsigned kind, uint32_t *v);
 int opnd_write(struct cpu *c, const struct insn *i, unsigned kind, uint32_t v);
 

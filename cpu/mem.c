@@ -117,18 +117,13 @@ uint32_t insn_ea(const struct cpu *c, const struct insn *i)
     return i->flags & INSN_ADDR32 ? ea : ea & 0xffff;
 }
 
-unsigned opnd_bits(const struct insn *i, unsigned kind)
-{
-    switch (kind) {
-    case O_Eb: case O_Gb: case O_Ib: case O_AL: case O_CL: case O_Zb: case O_Ob: case O_1:
-        return 8;
-    case O_Ew: case O_Gw: case O_Iw: case O_Sw: case O_DX:
-        return 16;
-    case O_Ed: case O_Gd: case O_Rd: case O_Cd: case O_Dd:
-        return 32;
-    }
-    return insn_osize(i);
-}
+const uint8_t operand_kind_bits[] = {
+    [O_Eb] = 8, [O_Gb] = 8, [O_Ib] = 8, [O_AL] = 8, [O_CL] = 8, [O_Zb] = 8, [O_Ob] = 8,
+    [O_1] = 8,
+    [O_Ew] = 16, [O_Gw] = 16, [O_Iw] = 16, [O_Sw] = 16, [O_DX] = 16,
+    [O_Ed] = 32, [O_Gd] = 32, [O_Rd] = 32, [O_Cd] = 32, [O_Dd] = 32,
+    [O_Dd + 1] = 0, /* sizes the table to every kind */
+};
 
 int opnd_read(struct cpu *c, const struct insn *i, unsigned kind, uint32_t *v)
 {

@@ -2,13 +2,9 @@
 
 #include "cpu/internal.h"
 
-int mmu_translate(struct cpu *c, uint32_t lin, unsigned kind, uint64_t *pa)
+int mmu_translate_paged(struct cpu *c, uint32_t lin, unsigned kind, uint64_t *pa)
 {
-    (void)kind;
-    if (!(c->cr0 & CR0_PG)) {
-        *pa = lin;
-        return CPU_OK;
-    }
+    (void)pa;
     /* Paging is the next step (protected mode and the shadow MMU): until
      * then a guest that turns it on gets a page fault, not wrong memory. */
     c->cr2 = lin;

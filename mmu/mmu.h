@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-struct cpu;
+#include "cpu/cpu.h"
 
 /* Access kinds. */
 #define MMU_READ  0u
@@ -17,7 +17,17 @@ struct cpu;
 #define MMU_EXEC  2u
 #define MMU_SUPER 4u  /* implicit supervisor access (descriptor tables, IVT) */
 
-/* Translates lin for an access of kind; CPU_OK with *pa, or CPU_FAULT. */
-int mmu_translate(struct cpu *c, uint32_t lin, unsigned kind, uint64_t *pa);
+/* Translates lin for an access of kind; CPU_OK (0) with *pa, or CPU_FAULT.
+ * With paging off the answer is the address itself, inline. */
+int mmu_translate_paged(struct cpu *c, uint32_t lin, unsigned kind, uint64_t *pa);
+
+static inline int mmu_translate(struct cpu *c, uint32_t lin, unsigned kind, uint64_t *pa)
+{
+    if (!(c->cr0 & CR0_PG)) {
+        *pa = lin;
+        return 0;
+    }
+    return mmu_translate_paged(c, lin, kind, pa);
+}
 
 #endif

@@ -73,10 +73,10 @@ struct state_desc {
 };
 
 /* --- field macros ------------------------------------------------------
- * offsetof gives the place; the pointer difference inside sizeof (never
- * evaluated) refuses to compile when the member's type is not the one the
+ * offsetof gives the place; the _Generic (never evaluated, no default
+ * association) refuses to compile when the member's type is not the one the
  * macro names, and the negative-size array refuses a wrong count. */
-#define SF__CHK(T, member, ctype) (0 * sizeof(&((T *)0)->member - (ctype *)0))
+#define SF__CHK(T, member, ctype) _Generic(((T *)0)->member, ctype: 0)
 #define SF__COUNT_IS(T, member, n) \
     (0 * sizeof(char[(sizeof(((T *)0)->member) / \
                       sizeof(((T *)0)->member[0])) == (n) ? 1 : -1]))
