@@ -25,6 +25,10 @@
  *    untouched, as the SDM requires of faults.  Skipped when Amber raised
  *    the same exception, reached the same handler, and the only
  *    differences are in CX, SI, DI, SP, FLAGS and the exception frame.
+ *  - IDIV (F6 /7, F7 /7) whose true quotient does not fit: the SDM (and any
+ *    IA-32 CPU) raises #DE; the 286 sometimes writes a truncated quotient
+ *    instead (AX=81C1h / 7Ch gives AX=C180h, no fault).  Skipped when the
+ *    286 took no exception and Amber raised #DE on an IDIV.
  *  - x87 escapes (D8-DF): the recording rig had no coprocessor, so its ESC
  *    bus cycles and faults describe a 286 without one; the P6 has an x87.
  *    Skipped.
@@ -75,11 +79,34 @@ static uint16_t get_reg(const struct machine *m, enum vec_reg r)
 
 enum outcome { PASS, FAIL, SKIP };
 
+/* Why a test was skipped (the rules in the comment at the top). */
+#define SKIP_REASONS(X)                                               \
+    X(SKIP_LENGTH, "instruction longer than the 286's 10 bytes")      \
+    X(SKIP_FPU, "x87 escape on a 286 without a coprocessor")          \
+    X(SKIP_FS_GS, "segment registers 4/5 (FS/GS) absent on the 286")  \
+    X(SKIP_IDIV, "IDIV quotient overflow: #DE on IA-32")              \
+    X(SKIP_GP_SS, "#GP on the 286, #SS on the P6")                    \
+    X(SKIP_LOCK, "LOCK #UD from the 386 on")                          \
+    X(SKIP_PARTIAL, "286 commits part of a faulting instruction")     \
+    X(SKIP_REVOKED, "revoked test")
+enum skip_reason {
+#define X(id, text) id,
+    SKIP_REASONS(X)
+#undef X
+    SKIP_COUNT
+};
+static const char *const skip_text[SKIP_COUNT] = {
+#define X(id, text) [id] = text,
+    SKIP_REASONS(X)
+#undef X
+};
+
 struct run_ctx {
     struct machine *m;
     uint16_t flags_mask;
     bool verbose;
     bool shown;
+    enum skip_reason skip; /* set when run_test returns SKIP */
 };
 
 static void setup(struct machine *m, const struct vec_test *t)
@@ -206,12 +233,12 @@ static enum outcome run_test(struct run_ctx *x, const char *file, const struct v
     struct machine *m = x->m;
     size_t pfx = prefix_count(t);
     if (t->n_bytes > 11 || pfx >= 10)
-        return SKIP; /* more than the 286's 10-byte limit (+ the HLT) */
+        return x->skip = SKIP_LENGTH, SKIP; /* more than the 286's 10-byte limit (+ the HLT) */
     if (pfx < t->n_bytes && t->bytes[pfx] >= 0xD8 && t->bytes[pfx] <= 0xDF)
-        return SKIP; /* x87 escape on a 286 without a coprocessor */
+        return x->skip = SKIP_FPU, SKIP; /* x87 escape on a 286 without a coprocessor */
     if (pfx < t->n_bytes - 1 && (t->bytes[pfx] == 0x8C || t->bytes[pfx] == 0x8E) &&
         ((t->bytes[pfx + 1] >> 3) & 7) >= 4 && ((t->bytes[pfx + 1] >> 3) & 7) <= 5)
-        return SKIP; /* FS/GS do not exist on the 286 */
+        return x->skip = SKIP_FS_GS, SKIP; /* FS/GS do not exist on the 286 */
     setup(m, t);
     struct cpu *c = &m->cpu;
     uint64_t exceptions = c->exceptions;
@@ -224,12 +251,16 @@ static enum outcome run_test(struct run_ctx *x, const char *file, const struct v
                     c->eip == ip0 && c->seg[SEG_CS].sel == cs0 && m->stop == STOP_NONE;
          n++)
         cpu_step(m);
+    if (t->exception < 0 && c->exceptions > exceptions && c->last_exception == 0 &&
+        pfx + 1 < t->n_bytes && (t->bytes[pfx] & 0xFE) == 0xF6 &&
+        ((t->bytes[pfx + 1] >> 3) & 7) == 7)
+        return x->skip = SKIP_IDIV, SKIP; /* IDIV overflow: #DE on IA-32, a quirk on the 286 */
     if (t->exception == 13 && c->exceptions > exceptions && c->last_exception == 12)
-        return SKIP; /* #GP on the 286, #SS on the P6 */
+        return x->skip = SKIP_GP_SS, SKIP; /* #GP on the 286, #SS on the P6 */
     /* Amber raised #UD where the 286 ignored a LOCK prefix. */
     if (has_lock_prefix(t) && t->exception != 6 && c->exceptions > exceptions &&
         c->last_exception == 6)
-        return SKIP;
+        return x->skip = SKIP_LOCK, SKIP;
     /* The recording rig ends every test with a HLT fetched at the next
      * instruction (injected after a jump or an exception): one byte more of
      * IP, unless the instruction under test was that HLT. */
@@ -242,7 +273,7 @@ static enum outcome run_test(struct run_ctx *x, const char *file, const struct v
         c->last_exception == (uint8_t)t->exception) {
         char ignored[256];
         if (compare(x, t, true, ignored, sizeof ignored))
-            return SKIP; /* the 286 committed part of a faulting instruction */
+            return x->skip = SKIP_PARTIAL, SKIP; /* the 286 committed part of a faulting instruction */
     }
     show_failure(x, file, t, what);
     return FAIL;
@@ -291,6 +322,7 @@ int vectors_main(int argc, char **argv)
         return 2;
     }
     uint64_t total[3] = { 0, 0, 0 };
+    uint64_t skips[SKIP_COUNT] = { 0 };
     bool error = false;
     for (int a = first; a < argc; a++) {
         const char *file = argv[a];
@@ -313,16 +345,23 @@ int vectors_main(int argc, char **argv)
         }
         bool have_key = vec_key_from_path(file, key, sizeof key) == 0;
         uint64_t count[3] = { 0, 0, 0 };
-        struct run_ctx x = { m, 0xffff, verbose, false };
+        struct run_ctx x = { m, 0xffff, verbose, false, SKIP_REVOKED };
         struct vec_test t;
         memset(&t, 0, sizeof t);
         int r;
         while ((r = vec_next(f, &t, err, sizeof err)) == 1) {
             const char *k = t.group[0] ? t.group : have_key ? key : NULL;
             x.flags_mask = meta && k ? vec_meta_flags_mask(meta, k, NULL) : 0xffff;
-            enum outcome o = revoked && t.hash[0] && vec_revoked_has(revoked, t.hash)
-                                 ? SKIP : run_test(&x, file, &t);
+            enum outcome o;
+            if (revoked && t.hash[0] && vec_revoked_has(revoked, t.hash)) {
+                o = SKIP;
+                x.skip = SKIP_REVOKED;
+            } else {
+                o = run_test(&x, file, &t);
+            }
             count[o]++;
+            if (o == SKIP)
+                skips[x.skip]++;
             vec_test_free(&t);
         }
         if (r < 0) {
@@ -337,6 +376,10 @@ int vectors_main(int argc, char **argv)
         vec_meta_free(meta);
         vec_revoked_free(revoked);
     }
+    if (verbose)
+        for (int k = 0; k < SKIP_COUNT; k++)
+            if (skips[k])
+                printf("skipped %" PRIu64 ": %s\n", skips[k], skip_text[k]);
     printf("%" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n", total[PASS],
            total[FAIL], total[SKIP]);
     machine_destroy(m);
