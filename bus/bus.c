@@ -43,18 +43,25 @@ void bus_destroy(struct bus *b)
     memset(b, 0, sizeof *b);
 }
 
+/* Makes room for one more element in a table indexed by uint16_t. */
+static int grow(void **table, unsigned n, unsigned *cap, size_t elem)
+{
+    if (n >= UINT16_MAX)
+        return -1;
+    if (n < *cap)
+        return 0;
+    void *t = realloc(*table, (size_t)*cap * 2 * elem);
+    if (!t)
+        return -1;
+    *table = t;
+    *cap *= 2;
+    return 0;
+}
+
 static int add_region(struct bus *b, struct bus_region r)
 {
-    if (b->n_regions >= UINT16_MAX)
+    if (grow((void **)&b->regions, b->n_regions, &b->cap_regions, sizeof r))
         return -1;
-    if (b->n_regions == b->cap_regions) {
-        unsigned cap = b->cap_regions * 2;
-        struct bus_region *n = realloc(b->regions, cap * sizeof *n);
-        if (!n)
-            return -1;
-        b->regions = n;
-        b->cap_regions = cap;
-    }
     b->regions[b->n_regions] = r;
     return (int)b->n_regions++;
 }
@@ -330,16 +337,8 @@ int bus_map_io(struct bus *b, uint16_t port, uint32_t count,
     if (!count || port + count > BUS_PORTS || !ops || !ops->min_size ||
         ops->min_size > ops->max_size || ops->max_size > 4)
         return -1;
-    if (b->n_io >= UINT16_MAX)
+    if (grow((void **)&b->io, b->n_io, &b->cap_io, sizeof *b->io))
         return -1;
-    if (b->n_io == b->cap_io) {
-        unsigned cap = b->cap_io * 2;
-        struct io_handler *n = realloc(b->io, cap * sizeof *n);
-        if (!n)
-            return -1;
-        b->io = n;
-        b->cap_io = cap;
-    }
     b->io[b->n_io] = (struct io_handler){ .base = port, .count = count, .ops = ops,
                                           .opaque = opaque, .name = name };
     for (uint32_t i = 0; i < count; i++)
@@ -359,15 +358,29 @@ const struct io_handler *bus_io_handler(const struct bus *b, uint16_t port)
     return &b->io[b->port_map[port]];
 }
 
+/* Does h take all of [port, port+size)?  A later mapping may have taken some
+ * of its ports away. */
+static bool whole_access(const struct bus *b, const struct io_handler *h,
+                         uint16_t port, uint32_t off, unsigned size)
+{
+    if (off + size > h->count)
+        return false;
+    for (unsigned i = 1; i < size; i++)
+        if (b->port_map[(uint16_t)(port + i)] != b->port_map[port])
+            return false;
+    return true;
+}
+
 uint32_t bus_in(struct bus *b, uint16_t port, unsigned size)
 {
     const struct io_handler *h = bus_io_handler(b, port);
     uint32_t off = (uint16_t)(port - h->base);
-    if (h->ops && size_ok(h->ops, size) && off + size <= h->count) {
+    bool whole = whole_access(b, h, port, off, size);
+    if (h->ops && size_ok(h->ops, size) && whole) {
         return h->ops->read ? h->ops->read(h->opaque, off, size)
                             : (size == 4 ? ~0u : (1u << (size * 8)) - 1);
     }
-    if (size > 1 && (!h->ops || size > h->ops->max_size || off + size > h->count)) {
+    if (size > 1 && (!h->ops || size > h->ops->max_size || !whole)) {
         unsigned half = size / 2;
         uint32_t lo = bus_in(b, port, half);
         uint32_t hi = bus_in(b, (uint16_t)(port + half), half);
@@ -383,12 +396,13 @@ void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size)
 {
     const struct io_handler *h = bus_io_handler(b, port);
     uint32_t off = (uint16_t)(port - h->base);
-    if (h->ops && size_ok(h->ops, size) && off + size <= h->count) {
+    bool whole = whole_access(b, h, port, off, size);
+    if (h->ops && size_ok(h->ops, size) && whole) {
         if (h->ops->write)
             h->ops->write(h->opaque, off, value, size);
         return;
     }
-    if (size > 1 && (!h->ops || size > h->ops->max_size || off + size > h->count)) {
+    if (size > 1 && (!h->ops || size > h->ops->max_size || !whole)) {
         unsigned half = size / 2;
         bus_out(b, port, value & ((1u << (half * 8)) - 1), half);
         bus_out(b, (uint16_t)(port + half), value >> (half * 8), half);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "bus/machine.h"
+#include "tests/cpu/realmode.h"
 #include "cpu/cpu.h"
 
 /* Real-mode layout: code at 0100:0000, data at 2000:0000, stack at
@@ -35,50 +36,27 @@
 static struct machine *m;
 static struct cpu *c;
 
-static void set_seg(unsigned seg, uint16_t sel)
-{
-    c->seg[seg].sel = sel;
-    c->seg[seg].base = (uint32_t)sel << 4;
-}
+static void set_seg(unsigned seg, uint16_t sel) { rm_set_seg(m, seg, sel); }
 
 static void setup(void)
 {
-    m = calloc(1, sizeof *m);
-    ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(machine_init(m, 1u << 20, 0), 0);
+    m = rm_machine_new(CS_SEL, DS_SEL, DS_SEL, SS_SEL, SP0);
     c = &m->cpu;
-    set_seg(SEG_CS, CS_SEL);
-    set_seg(SEG_DS, DS_SEL);
-    set_seg(SEG_ES, DS_SEL);
-    set_seg(SEG_SS, SS_SEL);
-    set_seg(SEG_FS, 0);
-    set_seg(SEG_GS, 0);
-    c->eip = 0;
-    for (unsigned r = 0; r < 8; r++)
-        c->regs[r] = 0;
-    c->regs[R_ESP] = SP0;
-    cpu_set_eflags(c, 0);
     /* The real-mode IVT: vector v -> HANDLER_SEL:HANDLER_IP(v). */
     for (unsigned v = 0; v < 32; v++) {
-        bus_write16(&m->bus, v * 4, (uint16_t)HANDLER_IP(v));
-        bus_write16(&m->bus, v * 4 + 2, HANDLER_SEL);
+        rm_set_vector(m, v, HANDLER_SEL, (uint16_t)HANDLER_IP(v));
         bus_write8(&m->bus, (HANDLER_SEL << 4) + HANDLER_IP(v), 0xF4);
     }
 }
 
 static void teardown(void)
 {
-    machine_destroy(m);
-    free(m);
+    rm_machine_free(m);
     m = NULL;
     c = NULL;
 }
 
-static void code(const uint8_t *bytes, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        bus_write8(&m->bus, CS_BASE + c->eip + k, bytes[k]);
-}
+static void code(const uint8_t *bytes, size_t n) { rm_code(m, bytes, n); }
 #define CODE(...)                                                             \
     do {                                                                      \
         static const uint8_t b_[] = { __VA_ARGS__ };                          \

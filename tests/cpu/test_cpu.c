@@ -10,40 +10,24 @@
 #include "cpu/internal.h"
 #include "cpu/ops.h"
 #include "snapshot/state.h"
+#include "tests/cpu/realmode.h"
 
-#define RAM (1u << 20)
+#define RAM RM_RAM
 #define CODE 0x1000u /* CS = 0x0100, IP = 0 */
 
 static struct machine *new_machine(void)
 {
-    struct machine *m = malloc(sizeof *m);
-    ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(machine_init(m, RAM, 0), 0);
-    struct cpu *c = &m->cpu;
-    c->seg[SEG_CS].sel = CODE >> 4;
-    c->seg[SEG_CS].base = CODE;
-    c->eip = 0;
-    c->regs[R_ESP] = 0x8000;
-    return m;
+    return rm_machine_new(CODE >> 4, 0, 0, 0, 0x8000);
 }
 
-static void free_machine(struct machine *m)
-{
-    machine_destroy(m);
-    free(m);
-}
+static void free_machine(struct machine *m) { rm_machine_free(m); }
 
 static void load(struct machine *m, uint32_t addr, const uint8_t *bytes, size_t n)
 {
     bus_write_block(&m->bus, addr, bytes, n);
 }
 
-/* Points IVT entry vec at seg:off. */
-static void set_vector(struct machine *m, unsigned vec, uint16_t seg, uint16_t off)
-{
-    bus_write16(&m->bus, vec * 4, off);
-    bus_write16(&m->bus, vec * 4 + 2, seg);
-}
+#define set_vector rm_set_vector
 
 static void step(struct machine *m, unsigned n)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bus/machine.h"
+#include "tests/cpu/realmode.h"
 #include "cpu/cpu.h"
 
 /* Real-mode layout: code at 0100:0000, data at 2000:, extra at 3000:,
@@ -27,45 +28,22 @@
 static struct machine *m;
 static struct cpu *c;
 
-static void set_seg(unsigned seg, uint16_t sel)
-{
-    c->seg[seg].sel = sel;
-    c->seg[seg].base = (uint32_t)sel << 4;
-}
 
 static void setup(void)
 {
-    m = calloc(1, sizeof *m);
-    ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(machine_init(m, 1u << 20, 0), 0);
+    m = rm_machine_new(CS_SEL, DS_SEL, ES_SEL, SS_SEL, 0x1000);
     c = &m->cpu;
-    set_seg(SEG_CS, CS_SEL);
-    set_seg(SEG_DS, DS_SEL);
-    set_seg(SEG_ES, ES_SEL);
-    set_seg(SEG_SS, SS_SEL);
-    set_seg(SEG_FS, 0);
-    set_seg(SEG_GS, 0);
-    c->eip = 0;
-    for (unsigned r = 0; r < 8; r++)
-        c->regs[r] = 0;
-    c->regs[R_ESP] = 0x1000;
-    cpu_set_eflags(c, 0);
 }
 
 static void teardown(void)
 {
-    machine_destroy(m);
-    free(m);
+    rm_machine_free(m);
     m = NULL;
     c = NULL;
 }
 
 /* Places code at CS:EIP. */
-static void code(const uint8_t *bytes, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        bus_write8(&m->bus, CS_BASE + c->eip + k, bytes[k]);
-}
+static void code(const uint8_t *bytes, size_t n) { rm_code(m, bytes, n); }
 #define CODE(...)                                                             \
     do {                                                                      \
         static const uint8_t b_[] = { __VA_ARGS__ };                          \
