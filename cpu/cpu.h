@@ -109,6 +109,7 @@ struct cpu {
     /* Not state: rebuilt after a load. */
     struct machine *m;
     struct cpu_internal *in; /* decode cache etc., cpu/internal.h */
+    struct mmu *mmu;         /* shadow tables, mmu/mmu.c */
 };
 
 /* Lifecycle. */

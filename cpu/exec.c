@@ -28,6 +28,10 @@ int cpu_init(struct machine *m)
         return -1;
     }
     c->in->epoch = 1; /* entries from calloc (epoch 0) never match */
+    if (mmu_init(m)) {
+        cpu_destroy(m);
+        return -1;
+    }
     m->bus.code_write = cpu_code_write;
     m->bus.code_write_opaque = c;
     return 0;
@@ -36,6 +40,7 @@ int cpu_init(struct machine *m)
 void cpu_destroy(struct machine *m)
 {
     struct cpu *c = &m->cpu;
+    mmu_destroy(m);
     if (c->in) {
         free(c->in->dcache);
         free(c->in->page_gen);
@@ -75,6 +80,8 @@ void cpu_reset(struct machine *m)
     c->tsc_offset = -(int64_t)m->sched.now; /* the TSC restarts at 0 */
     c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
     cpu_update_mode(c);
+    mmu_set_cpl(c, 0);
+    mmu_flush(c, false);
 }
 
 void cpu_update_mode(struct cpu *c)
@@ -381,6 +388,8 @@ static void cpu_post_load(void *obj)
     c->eflags = (c->eflags & 0x003f7fd5u) | FL_FIX1;
     cpu_update_mode(c);
     cpu_flush_decode_cache(c->m);
+    mmu_set_cpl(c, c->cpl);
+    mmu_flush(c, false);
 }
 
 static const struct state_field seg_fields[] = {

@@ -5,6 +5,7 @@
 
 #include "cpu/flags.h"
 #include "cpu/ops.h"
+#include "mmu/mmu.h"
 
 #define CPU_SIGNATURE 0x00000652u
 
@@ -130,8 +131,12 @@ static int write_cr0(struct cpu *c, uint32_t v)
     v |= CR0_ET; /* hard-wired on the P6 */
     if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
         return FAULT_ERR(c, EXC_GP, 0);
+    uint32_t old = c->cr0;
     c->cr0 = v & 0xe005003fu;
     cpu_update_mode(c);
+    /* PG, WP and PE change what translations mean. */
+    if ((old ^ c->cr0) & (CR0_PG | CR0_WP | CR0_PE))
+        mmu_flush(c, false);
     return CPU_OK;
 }
 
@@ -150,12 +155,19 @@ int op_mov_cr(struct cpu *c, const struct insn *i)
     switch (cr) {
     case 0: return write_cr0(c, v);
     case 2: c->cr2 = v; return CPU_OK;
-    case 3: c->cr3 = v & 0xfffff018u; cpu_flush_decode_cache(c->m); return CPU_OK;
-    default:
+    case 3:
+        c->cr3 = c->cr4 & CR4_PAE ? v & 0xffffffe0u : v & 0xfffff018u;
+        mmu_flush(c, (c->cr4 & CR4_PGE) != 0);
+        return CPU_OK;
+    default: {
         if (v & ~CR4_WRITABLE)
             return FAULT_ERR(c, EXC_GP, 0);
+        uint32_t old = c->cr4;
         c->cr4 = v;
+        if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE))
+            mmu_flush(c, false);
         return CPU_OK;
+    }
     }
 }
 
@@ -238,7 +250,8 @@ int op_grp7(struct cpu *c, const struct insn *i)
         if (!(i->flags & INSN_MEM))
             return FAULT(c, EXC_UD);
         TRY(need_cpl0(c));
-        return CPU_OK; /* nothing is cached across paging changes yet */
+        mmu_invlpg(c, c->seg[i->seg].base + ea);
+        return CPU_OK;
     }
     return FAULT(c, EXC_UD);
 }

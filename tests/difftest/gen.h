@@ -1,0 +1,61 @@
+/* The differential tester's instruction generator: random user-level IA-32
+ * integer instructions with operands weighted towards edge values, together
+ * with what may be compared afterwards (tests/difftest/gen.c). */
+#ifndef AMBER_TESTS_DIFFTEST_GEN_H
+#define AMBER_TESTS_DIFFTEST_GEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tests/difftest/proto.h"
+
+struct gen_patch {
+    uint32_t addr;
+    uint32_t len;
+    uint8_t bytes[DT_MAX_PATCH_LEN];
+};
+
+/* Memory the comparison ignores (a result the SDM leaves undefined). */
+struct gen_range {
+    uint32_t addr, len;
+};
+
+struct tcase {
+    const char *form;       /* the generator form, for statistics */
+    uint8_t code[DT_MAX_INSN];
+    unsigned len;
+    uint32_t regs[8];
+    uint32_t eflags;        /* arithmetic flags and DF */
+    struct gen_patch patch[DT_MAX_PATCH];
+    unsigned npatch;
+
+    /* What to compare. */
+    uint32_t flag_mask;     /* EFLAGS bits compared */
+    uint32_t undef_flags;   /* of FL_ARITH: undefined by the SDM (not compared) */
+    uint32_t reg_mask[8];   /* register bits compared */
+    struct gen_range ignore[2];
+    unsigned nignore;
+    /* BSF/BSR: the destination is undefined when ZF comes out set. */
+    int undef_dest_if_zf;   /* register number, or -1 */
+    uint32_t undef_dest_mask;
+};
+
+struct gen_config {
+    uint32_t data_base, data_size;
+    bool addr16_mem;        /* 16-bit addressing can reach the data area */
+    bool strict;            /* also generate (and compare) SDM-undefined results */
+    const char *only;       /* only forms whose name contains this, or NULL */
+    uint16_t sel[6];        /* the native side's segment selectors */
+};
+
+/* Number of forms, and their names (for --list). */
+unsigned gen_form_count(void);
+const char *gen_form_name(unsigned k);
+/* Checks cfg->only against the form names; false if it matches none. */
+bool gen_init(const struct gen_config *cfg);
+
+/* Generates test case number index of the run with the given seed; the case
+ * depends only on (seed, index). */
+void gen_case(const struct gen_config *cfg, uint64_t seed, uint64_t index, struct tcase *t);
+
+#endif
