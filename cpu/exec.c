@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cpu/decode.h"
+#include "cpu/desc.h"
 #include "cpu/flags.h"
 #include "cpu/internal.h"
 #include "cpu/ops.h"
@@ -212,19 +213,14 @@ static int real_mode_interrupt(struct cpu *c, unsigned vector, uint32_t ret_eip)
 int cpu_interrupt(struct cpu *c, unsigned vector, unsigned kind, bool has_error,
                   uint32_t error)
 {
-    (void)has_error;
-    (void)error;
+    /* Faults return to the faulting instruction, traps and INT n to the
+     * next one. */
     uint32_t ret = kind ? c->eip : c->in->insn_eip;
     cpu_charge(c, CYC_EXCEPTION);
     c->halted = false;
     if (!(c->cr0 & CR0_PE))
         return real_mode_interrupt(c, vector, ret);
-    /* Protected-mode delivery (IDT gates, privilege changes, V86) is the
-     * next issue's work; until then the machine cannot go on. */
-    LOGF(&c->m->log, UNIMP, LOG_ERROR,
-         "interrupt %u in protected mode is not implemented yet", vector);
-    machine_stop(c->m, STOP_BROKEN, "protected-mode interrupt delivery not implemented");
-    return CPU_OK;
+    return pm_interrupt(c, vector, kind, has_error, error, ret);
 }
 
 static bool contributory(unsigned v)

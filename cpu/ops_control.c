@@ -1,5 +1,6 @@
 /* Control transfer: Jcc, JMP, CALL, RET (near and far), LOOP/JCXZ, the FF
  * group, INT/INT3/INTO/INT1, IRET, BOUND, HLT. */
+#include "cpu/desc.h"
 #include "cpu/flags.h"
 #include "cpu/ops.h"
 
@@ -61,11 +62,10 @@ int op_ret_near(struct cpu *c, const struct insn *i)
 static int call_far(struct cpu *c, const struct insn *i, uint16_t sel, uint32_t off)
 {
     unsigned bits = insn_osize(i);
-    if (c->cr0 & CR0_PE && !(c->eflags & FL_VM)) {
-        LOGF(&c->m->log, UNIMP, LOG_ERROR, "protected-mode far CALL not implemented yet");
-        machine_stop(c->m, STOP_BROKEN, "protected-mode far CALL not implemented");
-        return FAULT_ERR(c, EXC_GP, 0);
-    }
+    if (bits == 16)
+        off &= 0xffff;
+    if (c->cr0 & CR0_PE && !(c->eflags & FL_VM))
+        return pm_far_call(c, sel, off, bits);
     if (bits == 16)
         off &= 0xffff;
     if (off > c->seg[SEG_CS].limit)
@@ -86,6 +86,8 @@ int op_call_far(struct cpu *c, const struct insn *i)
 int op_jmp_far(struct cpu *c, const struct insn *i)
 {
     uint32_t off = insn_osize(i) == 16 ? i->imm & 0xffff : i->imm;
+    if (c->cr0 & CR0_PE && !(c->eflags & FL_VM))
+        return pm_far_jump(c, (uint16_t)i->imm2, off, insn_osize(i));
     return cpu_far_jump(c, (uint16_t)i->imm2, off);
 }
 
@@ -93,11 +95,8 @@ int op_ret_far(struct cpu *c, const struct insn *i)
 {
     unsigned bits = insn_osize(i);
     uint32_t off, sel;
-    if (c->cr0 & CR0_PE && !(c->eflags & FL_VM)) {
-        LOGF(&c->m->log, UNIMP, LOG_ERROR, "protected-mode far RET not implemented yet");
-        machine_stop(c->m, STOP_BROKEN, "protected-mode far RET not implemented");
-        return FAULT_ERR(c, EXC_GP, 0);
-    }
+    if (c->cr0 & CR0_PE && !(c->eflags & FL_VM))
+        return pm_far_ret(c, bits, i->opcode == 0xCA ? (uint16_t)i->imm : 0);
     TRY(stack_peek(c, 0, bits, &off));
     TRY(stack_peek(c, bits / 8, bits, &sel));
     if (bits == 16)
@@ -167,7 +166,11 @@ int op_grp5(struct cpu *c, const struct insn *i)
         TRY(mem_read(c, i->seg, ea_sel, 2, &sel));
         if (insn_reg(i) == 3)
             return call_far(c, i, (uint16_t)sel, off);
-        return cpu_far_jump(c, (uint16_t)sel, bytes == 2 ? off & 0xffff : off);
+        if (bytes == 2)
+            off &= 0xffff;
+        if (c->cr0 & CR0_PE && !(c->eflags & FL_VM))
+            return pm_far_jump(c, (uint16_t)sel, off, insn_osize(i));
+        return cpu_far_jump(c, (uint16_t)sel, off);
     }
     case 6: /* PUSH Ev */
         TRY(opnd_read(c, i, O_Ev, &v));
@@ -206,11 +209,11 @@ int op_into(struct cpu *c, const struct insn *i)
 int op_iret(struct cpu *c, const struct insn *i)
 {
     unsigned bits = insn_osize(i);
-    if (c->cr0 & CR0_PE) {
-        LOGF(&c->m->log, UNIMP, LOG_ERROR, "protected-mode IRET not implemented yet");
-        machine_stop(c->m, STOP_BROKEN, "protected-mode IRET not implemented");
-        return FAULT_ERR(c, EXC_GP, 0);
-    }
+    bool v86 = (c->cr0 & CR0_PE) && (c->eflags & FL_VM);
+    if ((c->cr0 & CR0_PE) && !v86)
+        return pm_iret(c, bits);
+    if (v86 && (c->eflags & FL_IOPL) != FL_IOPL)
+        return FAULT_ERR(c, EXC_GP, 0); /* the V86 monitor emulates it */
     uint32_t ip, cs, fl;
     TRY(stack_peek(c, 0, bits, &ip));
     TRY(stack_peek(c, bits / 8, bits, &cs));
@@ -222,6 +225,8 @@ int op_iret(struct cpu *c, const struct insn *i)
     uint32_t old = cpu_get_eflags(c);
     uint32_t nf = bits == 32 ? (fl & 0x257fd5u) | (old & 0x1a0000u)
                              : (old & 0xffff0000u) | (fl & 0xffff);
+    if (v86) /* IOPL stays as the monitor set it */
+        nf = (nf & ~FL_IOPL) | (old & FL_IOPL);
     cpu_set_eflags(c, nf);
     return CPU_OK;
 }

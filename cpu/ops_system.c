@@ -3,19 +3,21 @@
  * no FPU. */
 #include <inttypes.h>
 
+#include "cpu/desc.h"
 #include "cpu/flags.h"
 #include "cpu/ops.h"
 #include "mmu/mmu.h"
 
 #define CPU_SIGNATURE 0x00000652u
 
-/* CPUID.1:EDX — only what is implemented (no FPU, PSE, PAE, PGE or SEP
- * until those exist). */
+/* CPUID.1:EDX — only what is implemented (no FPU, PSE, PAE or PGE until
+ * those exist; no VME, DE or APIC). */
 #define CPUID_TSC  (1u << 4)
 #define CPUID_MSR  (1u << 5)
 #define CPUID_CX8  (1u << 8)
+#define CPUID_SEP  (1u << 11)
 #define CPUID_CMOV (1u << 15)
-#define CPUID_FEATURES (CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_CMOV)
+#define CPUID_FEATURES (CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_SEP | CPUID_CMOV)
 #define CPUID_MAX_LEAF 2u
 
 /* CR4 bits a guest may set today: time-stamp disable and RDPMC enable. */
@@ -190,15 +192,110 @@ int op_mov_dr(struct cpu *c, const struct insn *i)
     return CPU_OK;
 }
 
+/* Is a descriptor visible to LAR/LSL/VERR/VERW at this CPL and RPL?  (Not
+ * for conforming code, which is always visible.) */
+static bool desc_visible(const struct cpu *c, uint16_t sel, struct desc d)
+{
+    if (desc_conforming(d))
+        return true;
+    return desc_dpl(d) >= c->cpl && desc_dpl(d) >= (sel & 3u);
+}
+
+/* Fetches for LAR/LSL/VERR/VERW: a selector beyond the table or null is
+ * "not accessible" (ZF=0), not a fault. */
+static bool probe_desc(struct cpu *c, uint16_t sel, struct desc *d, int *fault)
+{
+    *fault = CPU_OK;
+    if ((sel & 0xfffc) == 0)
+        return false;
+    uint32_t limit = sel & 4 ? c->ldtr.limit : c->gdtr.limit;
+    if (sel & 4 && !(c->ldtr.attr & SEG_ATTR_P))
+        return false;
+    if ((sel & 0xfff8u) + 7 > limit)
+        return false;
+    *fault = desc_fetch(c, sel, d, EXC_GP, 0);
+    return *fault == CPU_OK;
+}
+
+static int verify(struct cpu *c, const struct insn *i, bool write)
+{
+    uint32_t sel;
+    TRY(opnd_read(c, i, O_Ew, &sel));
+    struct desc d;
+    int fault;
+    bool ok = probe_desc(c, (uint16_t)sel, &d, &fault);
+    TRY(fault);
+    ok = ok && desc_s(d) && desc_visible(c, (uint16_t)sel, d);
+    if (ok)
+        ok = write ? desc_is_data(d) && (desc_type(d) & DT_RW)
+                   : desc_is_data(d) || (desc_type(d) & DT_RW);
+    flags_set_arith(c, FL_ZF, ok ? FL_ZF : 0);
+    return CPU_OK;
+}
+
+static int load_ldtr(struct cpu *c, uint16_t sel)
+{
+    struct desc d;
+    if ((sel & 0xfffc) == 0) {
+        c->ldtr = (struct cpu_seg_reg){ .sel = sel };
+        return CPU_OK;
+    }
+    if (sel & 4)
+        return FAULT_ERR(c, EXC_GP, sel & 0xfffc);
+    TRY(desc_fetch(c, sel, &d, EXC_GP, 0));
+    if (desc_s(d) || desc_type(d) != SYS_LDT)
+        return FAULT_ERR(c, EXC_GP, sel & 0xfffc);
+    if (!desc_present(d))
+        return FAULT_ERR(c, EXC_NP, sel & 0xfffc);
+    c->ldtr = (struct cpu_seg_reg){ .sel = sel, .base = desc_base(d), .limit = desc_limit(d),
+                                    .attr = desc_attr(d) };
+    return CPU_OK;
+}
+
+static int load_tr(struct cpu *c, uint16_t sel)
+{
+    struct desc d;
+    if ((sel & 0xfffc) == 0 || (sel & 4))
+        return FAULT_ERR(c, EXC_GP, sel & 0xfffc);
+    TRY(desc_fetch(c, sel, &d, EXC_GP, 0));
+    if (desc_s(d) || (desc_type(d) != SYS_TSS16 && desc_type(d) != SYS_TSS32))
+        return FAULT_ERR(c, EXC_GP, sel & 0xfffc);
+    if (!desc_present(d))
+        return FAULT_ERR(c, EXC_NP, sel & 0xfffc);
+    TRY(desc_set_busy(c, sel, true));
+    d.hi |= 2u << 8;
+    c->tr = (struct cpu_seg_reg){ .sel = sel, .base = desc_base(d), .limit = desc_limit(d),
+                                  .attr = desc_attr(d) };
+    return CPU_OK;
+}
+
 int op_grp6(struct cpu *c, const struct insn *i)
 {
     /* SLDT STR LLDT LTR VERR VERW: not recognised in real or V86 mode. */
     if (!(c->cr0 & CR0_PE) || (c->eflags & FL_VM) || insn_reg(i) > 5)
         return FAULT(c, EXC_UD);
-    LOGF(&c->m->log, UNIMP, LOG_ERROR, "0F 00 /%u in protected mode not implemented yet",
-         insn_reg(i));
-    machine_stop(c->m, STOP_BROKEN, "protected-mode descriptor instructions not implemented");
-    return FAULT(c, EXC_UD);
+    uint32_t v;
+    switch (insn_reg(i)) {
+    case 0: /* SLDT */
+    case 1: { /* STR */
+        uint16_t sel = insn_reg(i) == 0 ? c->ldtr.sel : c->tr.sel;
+        if (!(i->flags & INSN_MEM)) {
+            reg_write(c, insn_rm(i), insn_osize(i), sel);
+            return CPU_OK;
+        }
+        return opnd_write(c, i, O_Ew, sel);
+    }
+    case 2: /* LLDT */
+        TRY(need_cpl0(c));
+        TRY(opnd_read(c, i, O_Ew, &v));
+        return load_ldtr(c, (uint16_t)v);
+    case 3: /* LTR */
+        TRY(need_cpl0(c));
+        TRY(opnd_read(c, i, O_Ew, &v));
+        return load_tr(c, (uint16_t)v);
+    case 4: return verify(c, i, false);
+    default: return verify(c, i, true);
+    }
 }
 
 int op_grp7(struct cpu *c, const struct insn *i)
@@ -256,18 +353,67 @@ int op_grp7(struct cpu *c, const struct insn *i)
     return FAULT(c, EXC_UD);
 }
 
-static int pm_only(struct cpu *c, const char *what)
+/* LAR and LSL: which descriptor types each accepts (SDM tables 3-?). */
+static bool lar_type_ok(struct desc d)
+{
+    if (desc_s(d))
+        return true;
+    switch (desc_type(d)) {
+    case SYS_TSS16: case SYS_LDT: case SYS_TSS16_BUSY: case SYS_CALL16: case SYS_TASK:
+    case SYS_TSS32: case SYS_TSS32_BUSY: case SYS_CALL32:
+        return true;
+    }
+    return false;
+}
+
+static bool lsl_type_ok(struct desc d)
+{
+    if (desc_s(d))
+        return true;
+    switch (desc_type(d)) {
+    case SYS_TSS16: case SYS_LDT: case SYS_TSS16_BUSY: case SYS_TSS32: case SYS_TSS32_BUSY:
+        return true;
+    }
+    return false;
+}
+
+static int lar_lsl(struct cpu *c, const struct insn *i, bool lsl)
 {
     if (!(c->cr0 & CR0_PE) || (c->eflags & FL_VM))
         return FAULT(c, EXC_UD);
-    LOGF(&c->m->log, UNIMP, LOG_ERROR, "%s in protected mode not implemented yet", what);
-    machine_stop(c->m, STOP_BROKEN, "protected-mode instruction not implemented");
-    return FAULT(c, EXC_UD);
+    uint32_t sel;
+    TRY(opnd_read(c, i, O_Ew, &sel));
+    struct desc d;
+    int fault;
+    bool ok = probe_desc(c, (uint16_t)sel, &d, &fault);
+    TRY(fault);
+    ok = ok && (lsl ? lsl_type_ok(d) : lar_type_ok(d)) && desc_visible(c, (uint16_t)sel, d);
+    if (ok) {
+        uint32_t v = lsl ? desc_limit(d) : d.hi & 0x00f0ff00u;
+        reg_write(c, insn_reg(i), insn_osize(i), v);
+    }
+    flags_set_arith(c, FL_ZF, ok ? FL_ZF : 0);
+    return CPU_OK;
 }
 
-int op_lar(struct cpu *c, const struct insn *i) { (void)i; return pm_only(c, "LAR"); }
-int op_lsl(struct cpu *c, const struct insn *i) { (void)i; return pm_only(c, "LSL"); }
-int op_arpl(struct cpu *c, const struct insn *i) { (void)i; return pm_only(c, "ARPL"); }
+int op_lar(struct cpu *c, const struct insn *i) { return lar_lsl(c, i, false); }
+int op_lsl(struct cpu *c, const struct insn *i) { return lar_lsl(c, i, true); }
+
+int op_arpl(struct cpu *c, const struct insn *i)
+{
+    if (!(c->cr0 & CR0_PE) || (c->eflags & FL_VM))
+        return FAULT(c, EXC_UD);
+    uint32_t dst, src;
+    TRY(opnd_read(c, i, O_Ew, &dst));
+    TRY(opnd_read(c, i, O_Gw, &src));
+    if ((dst & 3) < (src & 3)) {
+        TRY(opnd_write(c, i, O_Ew, (dst & ~3u) | (src & 3)));
+        flags_set_arith(c, FL_ZF, FL_ZF);
+    } else {
+        flags_set_arith(c, FL_ZF, 0);
+    }
+    return CPU_OK;
+}
 
 int op_clts(struct cpu *c, const struct insn *i)
 {
@@ -283,12 +429,30 @@ int op_invd(struct cpu *c, const struct insn *i)
     return need_cpl0(c); /* no caches are modelled */
 }
 
+/* SYSENTER/SYSEXIT load fixed flat segments derived from SYSENTER_CS, as
+ * the SDM's pseudo-code describes, without reading the GDT. */
+static void flat_segment(struct cpu *c, unsigned seg, uint16_t sel, unsigned dpl, bool code)
+{
+    c->seg[seg] = (struct cpu_seg_reg){
+        .sel = sel, .base = 0, .limit = 0xffffffffu,
+        .attr = (uint16_t)((code ? 0x9b : 0x93) | (dpl << 5) | SEG_ATTR_DB | SEG_ATTR_G),
+    };
+}
+
 int op_sysenter(struct cpu *c, const struct insn *i)
 {
     (void)i;
     if (!(c->cr0 & CR0_PE) || (c->sysenter_cs & 0xfffc) == 0)
         return FAULT_ERR(c, EXC_GP, 0);
-    return pm_only(c, "SYSENTER");
+    c->eflags &= ~(FL_VM | FL_IF | FL_RF);
+    uint16_t cs = (uint16_t)(c->sysenter_cs & 0xfffc);
+    flat_segment(c, SEG_CS, cs, 0, true);
+    flat_segment(c, SEG_SS, (uint16_t)(cs + 8), 0, false);
+    cpu_set_cpl(c, 0);
+    c->regs[R_ESP] = c->sysenter_esp;
+    c->eip = c->sysenter_eip;
+    cpu_update_mode(c);
+    return CPU_OK;
 }
 
 int op_sysexit(struct cpu *c, const struct insn *i)
@@ -297,7 +461,14 @@ int op_sysexit(struct cpu *c, const struct insn *i)
     if (!(c->cr0 & CR0_PE) || (c->sysenter_cs & 0xfffc) == 0 || c->cpl != 0 ||
         (c->eflags & FL_VM))
         return FAULT_ERR(c, EXC_GP, 0);
-    return pm_only(c, "SYSEXIT");
+    uint16_t cs = (uint16_t)(c->sysenter_cs & 0xfffc);
+    flat_segment(c, SEG_CS, (uint16_t)((cs + 16) | 3), 3, true);
+    flat_segment(c, SEG_SS, (uint16_t)((cs + 24) | 3), 3, false);
+    cpu_set_cpl(c, 3);
+    c->regs[R_ESP] = c->regs[R_ECX];
+    c->eip = c->regs[R_EDX];
+    cpu_update_mode(c);
+    return CPU_OK;
 }
 
 int op_in(struct cpu *c, const struct insn *i)
