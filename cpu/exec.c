@@ -74,6 +74,7 @@ void cpu_reset(struct machine *m)
     memset(c->dr, 0, sizeof c->dr);
     c->dr[6] = 0xffff0ff0u;
     c->dr[7] = 0x400;
+    cpu_update_breakpoints(c);
     c->cpl = 0;
     c->halted = false;
     c->irq_shadow = 0;
@@ -308,12 +309,44 @@ static void check_interrupts(struct cpu *c)
 
 /* --------------------------------------------------------------- run loop */
 
+void cpu_update_breakpoints(struct cpu *c)
+{
+    uint8_t exec = 0;
+    for (unsigned n = 0; n < 4; n++) {
+        bool enabled = (c->dr[7] >> (2 * n)) & 3;
+        unsigned rw = (c->dr[7] >> (16 + 4 * n)) & 3;
+        if (enabled && rw == 0)
+            exec |= (uint8_t)(1u << n);
+    }
+    c->in->dr_exec_mask = exec;
+}
+
+/* An instruction breakpoint on CS:EIP is a fault, taken before the
+ * instruction runs; RF set suppresses it for one instruction. */
+static bool exec_breakpoint(struct cpu *c)
+{
+    uint32_t lin = c->seg[SEG_CS].base + c->eip;
+    uint32_t hit = 0;
+    for (unsigned n = 0; n < 4; n++)
+        if ((c->in->dr_exec_mask >> n & 1) && c->dr[n] == lin)
+            hit |= 1u << n;
+    if (!hit)
+        return false;
+    c->dr[6] = (c->dr[6] & ~0xfu) | hit;
+    cpu_fault(c, EXC_DB, false, 0);
+    return true;
+}
+
 static void step_insn(struct cpu *c)
 {
     struct insn scratch;
     const struct insn *i;
     c->in->insn_eip = c->eip;
     bool tf = c->eflags & FL_TF;
+    if (c->in->dr_exec_mask && !(c->eflags & FL_RF) && exec_breakpoint(c)) {
+        deliver_exception(c);
+        return;
+    }
     int r = fetch_insn(c, &i, &scratch);
     if (r == CPU_OK) {
         cpu_charge(c, i->cycles);
@@ -327,6 +360,8 @@ static void step_insn(struct cpu *c)
         return;
     }
     c->insns++;
+    if (c->eflags & FL_RF)
+        c->eflags &= ~FL_RF; /* RF lasts one instruction */
     if (c->irq_shadow)
         c->irq_shadow--;
     if (tf && !c->irq_shadow) {
@@ -383,6 +418,7 @@ static void cpu_post_load(void *obj)
     c->lf.op = 0;
     c->eflags = (c->eflags & 0x003f7fd5u) | FL_FIX1;
     cpu_update_mode(c);
+    cpu_update_breakpoints(c);
     cpu_flush_decode_cache(c->m);
     mmu_set_cpl(c, c->cpl);
     mmu_flush(c, false);

@@ -117,7 +117,13 @@ struct cpu_internal {
     uint32_t *page_gen;     /* per physical page, bumped on writes to code */
     uint32_t epoch;
     uint64_t dcache_hits, dcache_misses;
+    /* DR0-DR3 enabled by DR7 as instruction breakpoints (bit n: DRn);
+     * recomputed whenever DR7 changes. */
+    uint8_t dr_exec_mask;
 };
+
+/* Recomputes the breakpoint masks from DR7. */
+void cpu_update_breakpoints(struct cpu *c);
 
 /* Raise an exception: record it and return CPU_FAULT for the caller to
  * propagate. */

@@ -189,6 +189,7 @@ int op_mov_dr(struct cpu *c, const struct insn *i)
     else if (dr == 7)
         v = (v & 0xffff2bffu) | 0x400u;
     c->dr[dr] = v;
+    cpu_update_breakpoints(c);
     return CPU_OK;
 }
 
