@@ -4,6 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void intr_pin(void *opaque, int n, int level)
+{
+    (void)n;
+    cpu_set_intr(opaque, level != 0);
+}
+
 int machine_init(struct machine *m, uint32_t ram_bytes, uint64_t cpu_hz)
 {
     memset(m, 0, sizeof *m);
@@ -19,6 +25,7 @@ int machine_init(struct machine *m, uint32_t ram_bytes, uint64_t cpu_hz)
         bus_destroy(&m->bus);
         return -1;
     }
+    irq_init(&m->intr, intr_pin, m, 0);
     cpu_reset(m);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "bus/bus.h"
+#include "bus/irq.h"
 #include "bus/log.h"
 #include "bus/sched.h"
 #include "cpu/cpu.h"
@@ -21,8 +22,10 @@ struct chr;
 
 /* What a device is created with; each device reads what applies to it. */
 struct dev_cfg {
-    struct chr *chr;    /* char back end (debug port, UART) */
-    uint16_t port;      /* base I/O port, 0 = the device's default */
+    struct chr *chr;        /* char back end (debug port, UART) */
+    uint16_t port;          /* base I/O port, 0 = the device's default */
+    struct irq_line *irq;   /* the line the device drives (e.g. a PIC input) */
+    const char *instance;   /* distinguishes two of a kind ("com1"); NULL if one */
 };
 
 /* The common device shape (STYLE.md §3). */
@@ -67,6 +70,10 @@ struct machine {
     struct sched sched;
     struct bus bus;
     struct cpu cpu;
+
+    /* The CPU's INTR pin, driven by the interrupt controller; its vector
+     * comes from bus.intr_ack. */
+    struct irq_line intr;
 
     struct machine_dev devs[MACHINE_MAX_DEVS];
     unsigned n_devs;

@@ -136,6 +136,12 @@ bool cpu_can_wake(const struct machine *m);
 uint32_t cpu_get_eflags(const struct cpu *c);
 void cpu_set_eflags(struct cpu *c, uint32_t value);
 
+/* Figures for --stats and the debugger. */
+struct cpu_stats {
+    uint64_t dcache_hits, dcache_misses;
+};
+void cpu_get_stats(const struct cpu *c, struct cpu_stats *out);
+
 /* Drop every decoded instruction (A20 or PAM changes, restore). */
 void cpu_flush_decode_cache(struct machine *m);
 

@@ -100,6 +100,12 @@ void cpu_update_mode(struct cpu *c)
 
 /* ------------------------------------------------------------ decode cache */
 
+void cpu_get_stats(const struct cpu *c, struct cpu_stats *out)
+{
+    out->dcache_hits = c->in->dcache_hits;
+    out->dcache_misses = c->in->dcache_misses;
+}
+
 void cpu_flush_decode_cache(struct machine *m)
 {
     m->cpu.in->epoch++;

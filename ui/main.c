@@ -12,6 +12,7 @@
 
 #include "bus/machine.h"
 #include "devices/chardev.h"
+#include "mmu/mmu.h"
 #include "ui/tools.h"
 
 #define EXIT_BAD_USAGE 2
@@ -338,6 +339,20 @@ static int run_machine(int argc, char **argv)
                 "%.6f s virtual, %.3f s host, %.2f MIPS\n",
                 m->cpu.insns, m->sched.now, (double)ns * 1e-9, elapsed,
                 elapsed > 0 ? (double)m->cpu.insns / elapsed / 1e6 : 0.0);
+        struct cpu_stats cs;
+        cpu_get_stats(&m->cpu, &cs);
+        fprintf(stderr,
+                "amber: stats: decode cache %" PRIu64 " hits, %" PRIu64 " misses; "
+                "%" PRIu64 " exceptions\n",
+                cs.dcache_hits, cs.dcache_misses, m->cpu.exceptions);
+        struct mmu_stats ms;
+        mmu_get_stats(&m->cpu, &ms);
+        fprintf(stderr,
+                "amber: stats: mmu supervisor table %" PRIu64 " hits, %" PRIu64 " misses; "
+                "user table %" PRIu64 " hits, %" PRIu64 " misses; %" PRIu64 " flushes, "
+                "%" PRIu64 " invlpg, %" PRIu64 " page walks\n",
+                ms.hits[0], ms.misses[0], ms.hits[1], ms.misses[1], ms.flushes, ms.invlpgs,
+                ms.walks);
     }
     machine_destroy(m);
     free(m);
