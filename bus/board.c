@@ -10,6 +10,8 @@
 #include "bus/machine.h"
 #include "devices/debugcon.h"
 #include "devices/exitdev.h"
+#include "devices/i440fx.h"
+#include "devices/piix3.h"
 
 #define VGA_WINDOW_BASE 0xA0000u
 #define VGA_WINDOW_SIZE 0x20000u
@@ -42,8 +44,10 @@ static int load_bios(struct machine *m, const char *path, char *err, size_t errl
     m->bios_size = (uint32_t)n;
     uint32_t top = (uint32_t)(0x100000000ull - n);
     uint32_t low = n < LOW_BIOS_MAX ? (uint32_t)n : LOW_BIOS_MAX;
-    if (bus_map_rom(&m->bus, top, (uint32_t)n, data, "bios") < 0 ||
-        bus_map_rom(&m->bus, 0x100000 - low, low, data + n - low, "bios-low") < 0) {
+    m->bios_low_base = 0x100000 - low;
+    m->bios_low_region = bus_map_rom(&m->bus, m->bios_low_base, low, data + n - low,
+                                     "bios-low");
+    if (bus_map_rom(&m->bus, top, (uint32_t)n, data, "bios") < 0 || m->bios_low_region < 0) {
         snprintf(err, errlen, "--bios: cannot map '%s'", path);
         return -1;
     }
@@ -67,7 +71,8 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
     if (cfg->bios_path && load_bios(m, cfg->bios_path, err, errlen))
         goto fail;
     struct dev_cfg dc = { .chr = cfg->debugcon };
-    if (!machine_add_device(m, &debugcon_ops, &dc) ||
+    if (!machine_add_device(m, &i440fx_ops, NULL) || !machine_add_device(m, &piix3_ops, NULL) ||
+        !machine_add_device(m, &debugcon_ops, &dc) ||
         !machine_add_device(m, &exitdev_ops, NULL)) {
         snprintf(err, errlen, "cannot create the standard devices");
         goto fail;

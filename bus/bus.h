@@ -8,9 +8,13 @@
  * host memory keeps a host pointer, which the fast path uses; everything else
  * takes the slow path.  Unmapped space reads as all ones and ignores writes.
  *
- * Port and MMIO handlers share one shape (struct io_ops).  An access wider
- * than the handler's max_size is split in halves, low address first; one
- * narrower than its min_size is treated as unmapped. */
+ * Port and MMIO handlers share one shape (struct io_ops).  A port access
+ * goes whole to the handler mapped at its first port when that handler
+ * takes the size and its mapped range covers the access (a handler mapped
+ * later over a single port inside the range does not split it: 0xCF8 dword
+ * vs 0xCF9 byte).  Otherwise an access wider than max_size, or running past
+ * the handler's range, is split in halves, low address first; one narrower
+ * than min_size is treated as unmapped. */
 #ifndef AMBER_BUS_BUS_H
 #define AMBER_BUS_BUS_H
 
@@ -81,6 +85,11 @@ struct bus {
     unsigned n_io, cap_io;
     bus_code_write_fn *code_write;
     void *code_write_opaque;
+    /* Called after anything changes what a physical address means (a
+     * mapping, PAM routing, A20), so the CPU drops its decode cache and
+     * shadow tables. */
+    void (*map_changed)(void *opaque);
+    void *map_changed_opaque;
     /* Interrupt acknowledge: the CPU asks the interrupt controller which
      * vector to take when it accepts INTR. */
     int (*intr_ack)(void *opaque);

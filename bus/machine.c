@@ -17,9 +17,13 @@ int machine_init(struct machine *m, uint32_t ram_bytes, uint64_t cpu_hz)
     sched_init(&m->sched, cpu_hz ? cpu_hz : MACHINE_DEFAULT_HZ);
     if (bus_init(&m->bus, &m->log, ram_bytes))
         return -1;
-    if (ram_bytes && bus_map_ram(&m->bus, 0, m->bus.ram_size, 0) < 0) {
-        bus_destroy(&m->bus);
-        return -1;
+    pci_bus_init(&m->pci);
+    if (ram_bytes) {
+        m->ram_region = bus_map_ram(&m->bus, 0, m->bus.ram_size, 0);
+        if (m->ram_region < 0) {
+            bus_destroy(&m->bus);
+            return -1;
+        }
     }
     if (cpu_init(m)) {
         bus_destroy(&m->bus);

@@ -12,6 +12,7 @@
 #include "bus/bus.h"
 #include "bus/irq.h"
 #include "bus/log.h"
+#include "bus/pci.h"
 #include "bus/sched.h"
 #include "cpu/cpu.h"
 
@@ -74,6 +75,13 @@ struct machine {
     /* The CPU's INTR pin, driven by the interrupt controller; its vector
      * comes from bus.intr_ack. */
     struct irq_line intr;
+    struct pci_bus pci;
+
+    /* Regions the chipset routes between (PAM): guest RAM and the firmware
+     * copy below 1 MiB (0 when absent). */
+    int ram_region;
+    int bios_low_region;
+    uint32_t bios_low_base;
 
     struct machine_dev devs[MACHINE_MAX_DEVS];
     unsigned n_devs;

@@ -15,6 +15,8 @@
  * (Pentium II, Deschutes). */
 #define CPU_SIGNATURE 0x00000652u
 
+static void cpu_map_changed(void *opaque);
+
 int cpu_init(struct machine *m)
 {
     struct cpu *c = &m->cpu;
@@ -35,6 +37,8 @@ int cpu_init(struct machine *m)
     }
     m->bus.code_write = cpu_code_write;
     m->bus.code_write_opaque = c;
+    m->bus.map_changed = cpu_map_changed;
+    m->bus.map_changed_opaque = c;
     return 0;
 }
 
@@ -109,6 +113,14 @@ void cpu_get_stats(const struct cpu *c, struct cpu_stats *out)
 void cpu_flush_decode_cache(struct machine *m)
 {
     m->cpu.in->epoch++;
+}
+
+/* A physical address now means something else (PAM, A20, a mapping). */
+static void cpu_map_changed(void *opaque)
+{
+    struct cpu *c = opaque;
+    c->in->epoch++;
+    mmu_flush(c, false);
 }
 
 /* The bus saw a write to a page holding decoded instructions: forget them. */

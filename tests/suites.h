@@ -9,6 +9,7 @@
     X(sched_suite)              \
     X(state_suite)              \
     X(devices_suite)            \
+    X(chipset_suite)            \
     X(cpu_suite)                \
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \
