@@ -10,6 +10,7 @@
 #include "bus/machine.h"
 #include "devices/debugcon.h"
 #include "devices/exitdev.h"
+#include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/piix3.h"
 
@@ -54,6 +55,29 @@ static int load_bios(struct machine *m, const char *path, char *err, size_t errl
     return 0;
 }
 
+/* What SeaBIOS reads through fw_cfg: RAM size, CPU count, the e820 map, no
+ * boot menu (so a boot never waits 2.5 s for a key). */
+static int fill_fw_cfg(struct machine *m, void *fw)
+{
+    uint8_t ram[8], one[2] = { 1, 0 }, zero[2] = { 0, 0 };
+    for (unsigned k = 0; k < 8; k++)
+        ram[k] = (uint8_t)((uint64_t)m->bus.ram_size >> (8 * k));
+    /* etc/e820: packed {u64 address, u64 length, u32 type}, little-endian;
+     * type 1 = usable RAM.  SeaBIOS carves the legacy holes itself. */
+    uint8_t e820[20] = { 0 };
+    for (unsigned k = 0; k < 8; k++)
+        e820[8 + k] = (uint8_t)((uint64_t)m->bus.ram_size >> (8 * k));
+    e820[16] = 1;
+    return fw_cfg_add_item(fw, FW_CFG_RAM_SIZE, ram, 8) ||
+           fw_cfg_add_item(fw, FW_CFG_NB_CPUS, one, 2) ||
+           fw_cfg_add_item(fw, FW_CFG_MAX_CPUS, one, 2) ||
+           fw_cfg_add_item(fw, FW_CFG_NOGRAPHIC, zero, 2) ||
+           fw_cfg_add_item(fw, FW_CFG_BOOT_MENU, zero, 2) ||
+           fw_cfg_add_file(fw, "etc/e820", e820, sizeof e820) ||
+           fw_cfg_add_file(fw, "etc/show-boot-menu", zero, 2)
+               ? -1 : 0;
+}
+
 int board_init(struct machine *m, const struct machine_config *cfg, char *err,
                size_t errlen)
 {
@@ -71,7 +95,9 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
     if (cfg->bios_path && load_bios(m, cfg->bios_path, err, errlen))
         goto fail;
     struct dev_cfg dc = { .chr = cfg->debugcon };
+    void *fw;
     if (!machine_add_device(m, &i440fx_ops, NULL) || !machine_add_device(m, &piix3_ops, NULL) ||
+        !(fw = machine_add_device(m, &fw_cfg_ops, NULL)) || fill_fw_cfg(m, fw) ||
         !machine_add_device(m, &debugcon_ops, &dc) ||
         !machine_add_device(m, &exitdev_ops, NULL)) {
         snprintf(err, errlen, "cannot create the standard devices");

@@ -10,6 +10,7 @@
     X(state_suite)              \
     X(devices_suite)            \
     X(chipset_suite)            \
+    X(fw_cfg_suite)             \
     X(cpu_suite)                \
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \
