@@ -31,7 +31,7 @@ LDLIBS   := -lz -lm
 # Debian packages the build, the tests and the guests need.  Installed only
 # when missing, quietly; a second run does nothing.
 SETUP_PACKAGES := pkg-config libsdl2-dev libpng-dev zlib1g-dev check \
-                  libreadline-dev nasm gcc-multilib
+                  libreadline-dev nasm gcc-multilib seabios
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup

@@ -331,7 +331,9 @@ static int run_machine(int argc, char **argv)
 
     int status = exit_status(m);
     if (m->stop == STOP_DEAD || m->stop == STOP_BROKEN || m->stop == STOP_MAX_INSNS)
-        fprintf(stderr, "amber: %s\n", m->stop_detail);
+        fprintf(stderr, "amber: %s (at %04x:%08x, %s mode)\n", m->stop_detail,
+                m->cpu.seg[SEG_CS].sel, m->cpu.eip,
+                !(m->cpu.cr0 & CR0_PE) ? "real" : (m->cpu.eflags & FL_VM) ? "v86" : "protected");
     if (o.stats) {
         uint64_t ns = sched_now_ns(&m->sched);
         fprintf(stderr,
