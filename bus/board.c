@@ -13,6 +13,7 @@
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/piix3.h"
+#include "devices/postcode.h"
 
 #define VGA_WINDOW_BASE 0xA0000u
 #define VGA_WINDOW_SIZE 0x20000u
@@ -98,6 +99,7 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
     void *fw;
     if (!machine_add_device(m, &i440fx_ops, NULL) || !machine_add_device(m, &piix3_ops, NULL) ||
         !(fw = machine_add_device(m, &fw_cfg_ops, NULL)) || fill_fw_cfg(m, fw) ||
+        !machine_add_device(m, &postcode_ops, NULL) ||
         !machine_add_device(m, &debugcon_ops, &dc) ||
         !machine_add_device(m, &exitdev_ops, NULL)) {
         snprintf(err, errlen, "cannot create the standard devices");

@@ -12,6 +12,7 @@
 
 #include "bus/machine.h"
 #include "devices/chardev.h"
+#include "devices/postcode.h"
 #include "mmu/mmu.h"
 #include "ui/tools.h"
 
@@ -355,6 +356,15 @@ static int run_machine(int argc, char **argv)
                 "%" PRIu64 " invlpg, %" PRIu64 " page walks\n",
                 ms.hits[0], ms.misses[0], ms.hits[1], ms.misses[1], ms.flushes, ms.invlpgs,
                 ms.walks);
+        void *post = machine_find_device(m, "postcode");
+        if (post) {
+            struct postcode_info pi;
+            postcode_get(post, &pi);
+            fprintf(stderr, "amber: stats: %" PRIu64 " POST codes, latest first:", pi.writes);
+            for (unsigned k = 0; k < pi.count; k++)
+                fprintf(stderr, " %02x", pi.last[k]);
+            fprintf(stderr, "\n");
+        }
     }
     machine_destroy(m);
     free(m);

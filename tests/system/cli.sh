@@ -84,6 +84,11 @@ expect hlt-sti 4 "nothing scheduled" -- --bios "$tmp/hlt-sti.bin"
 rom "$tmp/triple.bin" 2e 0f 01 1e f8 ff cc f4 00 00 00 00 00 00
 expect triple-fault 4 "triple fault" -- --bios "$tmp/triple.bin" --no-reboot
 
+# POST codes on port 0x80 are reported by --stats, latest first:
+# mov al,12h; out 80h,al; mov al,34h; out 80h,al; mov al,0; out 0F4h,al
+rom "$tmp/post.bin" b0 12 e6 80 b0 34 e6 80 b0 00 e6 f4
+expect post-codes 0 "2 POST codes, latest first: 34 12" -- --bios "$tmp/post.bin" --stats
+
 # Determinism: two runs of the same program give the same counts.
 a=$("$AMBER" --bios "$SMOKE" --stats 2>&1 | grep -o '[0-9]* instructions, [0-9]* cycles')
 b=$("$AMBER" --bios "$SMOKE" --stats 2>&1 | grep -o '[0-9]* instructions, [0-9]* cycles')
