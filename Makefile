@@ -72,6 +72,7 @@ include debugger/module.mk
 include ui/module.mk
 include roms/module.mk
 include tests/module.mk
+include tests/baremetal/module.mk
 
 AMBER_OBJS := $(call obj,$(AMBER_SRCS))
 UI_OBJS    := $(call obj,$(UI_SRCS))

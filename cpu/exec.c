@@ -329,14 +329,37 @@ static void check_interrupts(struct cpu *c)
 
 void cpu_update_breakpoints(struct cpu *c)
 {
-    uint8_t exec = 0;
+    uint8_t exec = 0, data = 0;
     for (unsigned n = 0; n < 4; n++) {
         bool enabled = (c->dr[7] >> (2 * n)) & 3;
         unsigned rw = (c->dr[7] >> (16 + 4 * n)) & 3;
         if (enabled && rw == 0)
             exec |= (uint8_t)(1u << n);
+        /* RW=01 writes, RW=11 reads or writes; RW=10 (I/O) needs CR4.DE,
+         * which this CPU does not have. */
+        if (enabled && (rw == 1 || rw == 3))
+            data |= (uint8_t)(1u << n);
     }
     c->in->dr_exec_mask = exec;
+    c->in->dr_data_mask = data;
+}
+
+void cpu_check_data_breakpoints(struct cpu *c, uint32_t lin, unsigned size, bool write)
+{
+    for (unsigned n = 0; n < 4; n++) {
+        if (!(c->in->dr_data_mask >> n & 1))
+            continue;
+        unsigned rw = (c->dr[7] >> (16 + 4 * n)) & 3;
+        if (rw == 1 && !write)
+            continue;
+        /* LEN: 00 = 1 byte, 01 = 2, 11 = 4 (10 is undefined on the P6:
+         * treated as 8); the range is aligned to its length. */
+        static const uint32_t lens[4] = { 1, 2, 8, 4 };
+        uint32_t len = lens[(c->dr[7] >> (18 + 4 * n)) & 3];
+        uint32_t start = c->dr[n] & ~(len - 1);
+        if (lin < start + len && start < lin + size)
+            c->in->dr_data_hits |= (uint8_t)(1u << n);
+    }
 }
 
 /* An instruction breakpoint on CS:EIP is a fault, taken before the
@@ -361,6 +384,8 @@ static void step_insn(struct cpu *c)
     const struct insn *i;
     c->in->insn_eip = c->eip;
     bool tf = c->eflags & FL_TF;
+    bool rf = c->eflags & FL_RF;
+    c->in->dr_data_hits = 0;
     if (c->in->dr_exec_mask && !(c->eflags & FL_RF) && exec_breakpoint(c)) {
         deliver_exception(c);
         return;
@@ -378,13 +403,21 @@ static void step_insn(struct cpu *c)
         return;
     }
     c->insns++;
-    if (c->eflags & FL_RF)
-        c->eflags &= ~FL_RF; /* RF lasts one instruction */
+    /* RF lasts one instruction; an instruction that loads it (IRET, POPF)
+     * starts with it clear and keeps what it loaded. */
+    if (rf)
+        c->eflags &= ~FL_RF;
     if (c->irq_shadow)
         c->irq_shadow--;
-    if (tf && !c->irq_shadow) {
-        /* Single-step trap after the instruction. */
-        c->dr[6] |= 0x4000;
+    uint32_t db = 0;
+    if (tf && !c->irq_shadow)
+        db |= 0x4000; /* BS: single step */
+    if (c->in->dr_data_hits)
+        db |= c->in->dr_data_hits; /* B0-B3: data breakpoints */
+    if (db) {
+        /* Debug traps after the instruction: one #DB reports them all. */
+        c->dr[6] = (c->dr[6] & ~0xfu) | db;
+        c->in->dr_data_hits = 0;
         c->in->insn_eip = c->eip;
         if (cpu_interrupt(c, EXC_DB, INT_SOFT, false, 0))
             deliver_exception(c);

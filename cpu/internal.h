@@ -120,7 +120,14 @@ struct cpu_internal {
     /* DR0-DR3 enabled by DR7 as instruction breakpoints (bit n: DRn);
      * recomputed whenever DR7 changes. */
     uint8_t dr_exec_mask;
+    /* DR0-DR3 enabled as data breakpoints, and those hit by the current
+     * instruction (a trap delivered when it completes). */
+    uint8_t dr_data_mask;
+    uint8_t dr_data_hits;
 };
+
+/* Notes a data access for the data breakpoints (cpu/exec.c). */
+void cpu_check_data_breakpoints(struct cpu *c, uint32_t lin, unsigned size, bool write);
 
 /* Recomputes the breakpoint masks from DR7. */
 void cpu_update_breakpoints(struct cpu *c);

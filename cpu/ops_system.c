@@ -177,6 +177,14 @@ int op_mov_dr(struct cpu *c, const struct insn *i)
 {
     unsigned dr = insn_reg(i), r = insn_rm(i);
     TRY(need_cpl0(c));
+    if (c->dr[7] & 0x2000) {
+        /* General detect: any debug-register access faults, with DR6.BD,
+         * and GD is cleared so the handler can use the registers. */
+        c->dr[6] |= 0x2000;
+        c->dr[7] &= ~0x2000u;
+        cpu_update_breakpoints(c);
+        return FAULT(c, EXC_DB);
+    }
     if (dr == 4 || dr == 5)
         dr += 2; /* aliases of DR6/DR7 while CR4.DE is clear */
     if (i->opcode == 0x21) {
