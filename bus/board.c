@@ -14,6 +14,8 @@
 #include "devices/i440fx.h"
 #include "devices/piix3.h"
 #include "devices/postcode.h"
+#include "devices/i8259.h"
+#include "pit/i8254.h"
 
 #define VGA_WINDOW_BASE 0xA0000u
 #define VGA_WINDOW_SIZE 0x20000u
@@ -96,8 +98,11 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
     if (cfg->bios_path && load_bios(m, cfg->bios_path, err, errlen))
         goto fail;
     struct dev_cfg dc = { .chr = cfg->debugcon };
-    void *fw;
+    void *fw, *pic;
+    struct dev_cfg pic_cfg = { .irq = &m->intr };
     if (!machine_add_device(m, &i440fx_ops, NULL) || !machine_add_device(m, &piix3_ops, NULL) ||
+        !(pic = machine_add_device(m, &i8259_ops, &pic_cfg)) ||
+        !machine_add_device(m, &i8254_ops, &(struct dev_cfg){ .irq = i8259_irq_line(pic, 0) }) ||
         !(fw = machine_add_device(m, &fw_cfg_ops, NULL)) || fill_fw_cfg(m, fw) ||
         !machine_add_device(m, &postcode_ops, NULL) ||
         !machine_add_device(m, &debugcon_ops, &dc) ||

@@ -35,6 +35,20 @@ int sched_add(struct sched *s, struct sched_event *ev, const char *name,
     return 0;
 }
 
+void sched_remove(struct sched *s, struct sched_event *ev)
+{
+    for (unsigned i = 0; i < s->n_events; i++) {
+        if (s->events[i] == ev) {
+            memmove(&s->events[i], &s->events[i + 1],
+                    (s->n_events - i - 1) * sizeof s->events[0]);
+            s->n_events--;
+            /* next_deadline may name the removed event; it is recomputed
+             * lazily by the next arm/cancel/recompute. */
+            return;
+        }
+    }
+}
+
 void sched_arm(struct sched *s, struct sched_event *ev, uint64_t deadline)
 {
     uint64_t old = ev->active ? ev->deadline : SCHED_NEVER;

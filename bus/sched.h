@@ -53,6 +53,9 @@ void sched_init(struct sched *s, uint64_t cpu_hz);
 int sched_add(struct sched *s, struct sched_event *ev, const char *name,
               sched_fn *fn, void *ctx);
 struct sched_event *sched_find(struct sched *s, const char *name);
+/* Unregisters an event (a device being destroyed).  Safe while other
+ * devices' events are already freed: it reads only this event's slot. */
+void sched_remove(struct sched *s, struct sched_event *ev);
 
 void sched_arm(struct sched *s, struct sched_event *ev, uint64_t deadline);
 static inline void sched_arm_in(struct sched *s, struct sched_event *ev,

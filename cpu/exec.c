@@ -378,8 +378,21 @@ static bool exec_breakpoint(struct cpu *c)
     return true;
 }
 
+/* --log cpu=trace: one line per instruction, before it runs. */
+static void trace_insn(const struct cpu *c)
+{
+    log_msg(&c->m->log, LOGM_CPU, LOG_TRACE,
+            "%04x:%08x eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x "
+            "ebp=%08x esp=%08x fl=%08x",
+            c->seg[SEG_CS].sel, c->eip, c->regs[R_EAX], c->regs[R_EBX], c->regs[R_ECX],
+            c->regs[R_EDX], c->regs[R_ESI], c->regs[R_EDI], c->regs[R_EBP], c->regs[R_ESP],
+            cpu_get_eflags(c));
+}
+
 static void step_insn(struct cpu *c)
 {
+    if (__builtin_expect(c->m->log.level[LOGM_CPU] >= LOG_TRACE, 0))
+        trace_insn(c);
     struct insn scratch;
     const struct insn *i;
     c->in->insn_eip = c->eip;

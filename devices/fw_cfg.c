@@ -115,10 +115,19 @@ int fw_cfg_add_file(void *fw, const char *name, const void *data, size_t len)
     return rebuild_dir(f);
 }
 
+/* The item a selector names: bit 14 (write channel) is not part of the
+ * key, bit 15 (architecture-local items, 0x8000 and up) is — SeaBIOS reads
+ * 0x8000 for legacy ACPI tables and must find nothing there, not the
+ * signature at 0x0000. */
+static struct fw_item *selected(struct fw_cfg *f)
+{
+    return find(f, f->selector & 0xbfff);
+}
+
 /* The next byte of the selected item; 0 past its end or for no item. */
 static uint8_t next_byte(struct fw_cfg *f)
 {
-    const struct fw_item *it = find(f, f->selector & 0x3fff);
+    const struct fw_item *it = selected(f);
     uint8_t v = it && f->offset < it->len ? it->data[f->offset] : 0;
     if (it && f->offset < it->len)
         f->offset++;
@@ -143,7 +152,7 @@ static void do_dma(struct fw_cfg *f, uint64_t addr)
         /* The item's remaining bytes, then zeros for the rest of the
          * length.  A hostile length (up to 4 GiB) must not stall the host:
          * the zeros are written only where there is RAM to receive them. */
-        const struct fw_item *it = find(f, f->selector & 0x3fff);
+        const struct fw_item *it = selected(f);
         uint32_t avail = it && f->offset < it->len ? it->len - f->offset : 0;
         uint32_t n = length < avail ? length : avail;
         if (n) {
@@ -164,7 +173,7 @@ static void do_dma(struct fw_cfg *f, uint64_t addr)
     } else if (control & CTL_WRITE) {
         status = CTL_ERROR; /* every item is read-only */
     } else if (control & CTL_SKIP) {
-        const struct fw_item *it = find(f, f->selector & 0x3fff);
+        const struct fw_item *it = selected(f);
         uint64_t off = (uint64_t)f->offset + length;
         f->offset = it ? (uint32_t)(off < it->len ? off : it->len) : 0;
     }

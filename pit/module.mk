@@ -1,1 +1,2 @@
-# pit: nothing built yet
+AMBER_SRCS += pit/i8254.c
+UNIT_TEST_SRCS += tests/pit/test_i8254.c

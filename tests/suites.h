@@ -11,6 +11,8 @@
     X(devices_suite)            \
     X(chipset_suite)            \
     X(fw_cfg_suite)             \
+    X(i8259_suite)              \
+    X(i8254_suite)              \
     X(cpu_suite)                \
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \

@@ -44,6 +44,12 @@ START_TEST(test_signature_and_id)
     ck_assert_str_eq(sig, "QEMU");
     select_key(FW_CFG_ID);
     ck_assert_uint_eq(data() & 3, 3); /* traditional and DMA interfaces */
+    /* Architecture-local keys are their own items: 0x8000 is not 0x0000. */
+    select_key(0x8000);
+    ck_assert_uint_eq(data(), 0);
+    /* The write-channel bit is not part of the key. */
+    select_key(0x4000 | FW_CFG_SIGNATURE);
+    ck_assert_uint_eq(data(), 'Q');
     /* The DMA address register reads "QEMU CFG" big-endian. */
     uint32_t hi = __builtin_bswap32(bus_in(&m->bus, 0x514, 4));
     uint32_t lo = __builtin_bswap32(bus_in(&m->bus, 0x518, 4));
