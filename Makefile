@@ -73,6 +73,7 @@ include ui/module.mk
 include roms/module.mk
 include tests/module.mk
 include tests/baremetal/module.mk
+include tests/difftest/module.mk
 
 AMBER_OBJS := $(call obj,$(AMBER_SRCS))
 UI_OBJS    := $(call obj,$(UI_SRCS))

@@ -16,6 +16,9 @@
 #include "devices/postcode.h"
 #include "devices/i8259.h"
 #include "pit/i8254.h"
+#include "devices/mc146818.h"
+#include "devices/uart16550.h"
+#include "devices/i8042.h"
 
 #define VGA_WINDOW_BASE 0xA0000u
 #define VGA_WINDOW_SIZE 0x20000u
@@ -81,6 +84,40 @@ static int fill_fw_cfg(struct machine *m, void *fw)
                ? -1 : 0;
 }
 
+/* The CMOS bytes a PC BIOS reads (IBM AT layout plus what SeaBIOS reads on
+ * QEMU's machine), with the standard checksum over 0x10-0x2D. */
+static void fill_cmos(struct machine *m, void *rtc)
+{
+    uint32_t ram = m->bus.ram_size;
+    uint32_t ext_kib = ram > 0x100000 ? (ram - 0x100000) / 1024 : 0;
+    if (ext_kib > 0xffff)
+        ext_kib = 0xffff;
+    uint32_t above16 = ram > 0x1000000 ? (ram - 0x1000000) / 65536 : 0;
+    if (above16 > 0xffff)
+        above16 = 0xffff;
+    const struct { uint8_t index, value; } bytes[] = {
+        { 0x0f, 0x00 },                     /* shutdown status: normal */
+        { 0x10, 0x00 },                     /* no floppy drives */
+        { 0x12, 0x00 },                     /* no legacy hard disk types */
+        { 0x14, 0x00 },                     /* equipment: no floppy, no FPU, VGA */
+        { 0x15, 0x80 }, { 0x16, 0x02 },     /* base memory: 640 KiB */
+        { 0x17, (uint8_t)ext_kib }, { 0x18, (uint8_t)(ext_kib >> 8) },
+        { 0x30, (uint8_t)ext_kib }, { 0x31, (uint8_t)(ext_kib >> 8) },
+        { 0x34, (uint8_t)above16 }, { 0x35, (uint8_t)(above16 >> 8) },
+        { 0x3d, 0x32 },                     /* boot: hard disk, then CD-ROM */
+        { 0x38, 0x10 },                     /* then floppy */
+        { 0x5b, 0 }, { 0x5c, 0 }, { 0x5d, 0 }, /* no RAM above 4 GiB */
+        { 0x5f, 0 },                        /* one CPU */
+    };
+    for (size_t k = 0; k < sizeof bytes / sizeof bytes[0]; k++)
+        mc146818_set_cmos(rtc, bytes[k].index, bytes[k].value);
+    unsigned sum = 0;
+    for (unsigned k = 0x10; k <= 0x2d; k++)
+        sum += mc146818_get_cmos(rtc, k);
+    mc146818_set_cmos(rtc, 0x2e, (uint8_t)(sum >> 8));
+    mc146818_set_cmos(rtc, 0x2f, (uint8_t)sum);
+}
+
 int board_init(struct machine *m, const struct machine_config *cfg, char *err,
                size_t errlen)
 {
@@ -98,11 +135,23 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
     if (cfg->bios_path && load_bios(m, cfg->bios_path, err, errlen))
         goto fail;
     struct dev_cfg dc = { .chr = cfg->debugcon };
-    void *fw, *pic;
+    void *fw, *pic, *rtc, *kbc;
     struct dev_cfg pic_cfg = { .irq = &m->intr };
     if (!machine_add_device(m, &i440fx_ops, NULL) || !machine_add_device(m, &piix3_ops, NULL) ||
         !(pic = machine_add_device(m, &i8259_ops, &pic_cfg)) ||
         !machine_add_device(m, &i8254_ops, &(struct dev_cfg){ .irq = i8259_irq_line(pic, 0) }) ||
+        !(rtc = mc146818_create_with(m, &(struct dev_cfg){ .irq = i8259_irq_line(pic, 8) },
+                                     cfg->rtc_epoch ? cfg->rtc_epoch : MC146818_DEFAULT_EPOCH)) ||
+        !machine_add_device(m, &uart16550_ops,
+                            &(struct dev_cfg){ .chr = cfg->serial, .port = UART16550_COM1_PORT,
+                                               .irq = i8259_irq_line(pic, 4),
+                                               .instance = "com1" }) ||
+        !(kbc = machine_add_device(m, &i8042_ops,
+                                   &(struct dev_cfg){ .irq = i8259_irq_line(pic, 1) })) ||
+        !machine_add_device(m, &uart16550_ops,
+                            &(struct dev_cfg){ .port = UART16550_COM2_PORT,
+                                               .irq = i8259_irq_line(pic, 3),
+                                               .instance = "com2" }) ||
         !(fw = machine_add_device(m, &fw_cfg_ops, NULL)) || fill_fw_cfg(m, fw) ||
         !machine_add_device(m, &postcode_ops, NULL) ||
         !machine_add_device(m, &debugcon_ops, &dc) ||
@@ -110,6 +159,8 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
         snprintf(err, errlen, "cannot create the standard devices");
         goto fail;
     }
+    i8042_connect_irq12(kbc, i8259_irq_line(pic, 12));
+    fill_cmos(m, rtc);
     machine_reset(m);
     return 0;
 fail:

@@ -36,8 +36,11 @@ int op_grp2(struct cpu *c, const struct insn *i)
     TRY(opnd_read(c, i, i->src, &cnt));
     v &= mask;
     cnt &= 0x1f;
+    /* A zero count changes nothing, but a memory destination is still a
+     * read-modify-write access: a non-writable one faults. */
     if (!cnt)
-        return CPU_OK;
+        return i->flags & INSN_MEM ? mem_check(c, i->seg, insn_ea(c, i), bits / 8, true)
+                                   : CPU_OK;
 
     uint32_t res, cf, of, fmask, fl = 0;
     unsigned n;
@@ -122,7 +125,8 @@ static int double_shift(struct cpu *c, const struct insn *i, bool left)
     TRY(opnd_read(c, i, i->src, &s));
     unsigned cnt = ((i->opcode & 1) ? c->regs[R_ECX] : i->imm) & 0x1f;
     if (!cnt)
-        return CPU_OK;
+        return i->flags & INSN_MEM ? mem_check(c, i->seg, insn_ea(c, i), bits / 8, true)
+                                   : CPU_OK;
 
     uint32_t res, cf, of;
     if (bits == 32) {

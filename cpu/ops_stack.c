@@ -247,7 +247,9 @@ int op_enter(struct cpu *c, const struct insn *i)
     }
     sp = (sp - alloc) & m;
     TRY(mem_check(c, SEG_SS, sp, 1, true));
-    c->regs[R_EBP] = (c->regs[R_EBP] & ~m) | frame;
+    /* With a 16-bit operand size only BP takes the frame pointer (what
+     * Intel hardware does; the differential tester checks it). */
+    reg_write(c, R_EBP, bits, esp_with(c, frame));
     c->regs[R_ESP] = esp_with(c, sp);
     return CPU_OK;
 }

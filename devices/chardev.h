@@ -9,6 +9,7 @@
 #ifndef AMBER_DEVICES_CHARDEV_H
 #define AMBER_DEVICES_CHARDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,14 @@ static inline void chr_write(struct chr *c, const uint8_t *buf, size_t len)
 static inline size_t chr_read(struct chr *c, uint8_t *buf, size_t len)
 {
     return c && c->ops->read ? c->ops->read(c, buf, len) : 0;
+}
+
+/* Can this back end ever deliver input again?  False for output-only back
+ * ends and once an input stream has ended, so a device stops polling it
+ * (and an idle machine can still come to rest). */
+static inline bool chr_can_read(const struct chr *c)
+{
+    return c && c->ops->read && c->fd_in >= 0;
 }
 
 static inline void chr_flush(struct chr *c)

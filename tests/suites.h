@@ -13,6 +13,9 @@
     X(fw_cfg_suite)             \
     X(i8259_suite)              \
     X(i8254_suite)              \
+    X(mc146818_suite)           \
+    X(uart16550_suite)          \
+    X(i8042_suite)              \
     X(cpu_suite)                \
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \

@@ -311,6 +311,7 @@ static int run_machine(int argc, char **argv)
         .cpu_hz = o.cpu_hz,
         .bios_path = o.bios ? o.bios : default_bios(bios_buf, sizeof bios_buf),
         .debugcon = debugcon,
+        .serial = serial,
         .no_reboot = o.no_reboot,
     };
     struct machine *m = malloc(sizeof *m);

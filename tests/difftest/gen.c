@@ -19,7 +19,7 @@
  *
  * Control transfers.  The instruction ends at DT_NEXT and every other
  * 16-byte line of the code page is a landing slot, so branch targets are
- * chosen among the slots (rel8: -128..+112 around DT_NEXT; rel32, indirect
+ * chosen among the slots (rel8: -112..+112 around DT_NEXT; rel32, indirect
  * and RET: anywhere on the page) and the comparison is of the final EIP.
  * Branches get no operand-size prefix: a 16-bit EIP would leave the page.
  *
@@ -90,6 +90,7 @@ struct g {
     uint32_t memval;        /* the value patched there by opnd_rm */
     bool lockable;          /* LOCK is valid with a memory destination */
     bool no_extra_pfx;      /* no redundant prefixes */
+    bool no_rep;            /* no stray F2/F3 (they mean something here) */
     uint8_t seg_pfx;
 };
 
@@ -492,17 +493,49 @@ static void begin(struct g *g, unsigned p)
 
 /* ------------------------------------------------------------ undefined flags
  *
- * SDM Vol. 2 "Flags Affected" of each instruction; the bits listed are the
- * ones the SDM calls undefined.  They are not compared (unless --strict). */
-#define U_NONE 0u
-#define U_LOGIC FL_AF                                 /* AND OR XOR TEST */
-#define U_MUL (FL_SF | FL_ZF | FL_AF | FL_PF)          /* MUL IMUL */
-#define U_DIV FL_ARITH                                /* DIV IDIV */
-#define U_BT (FL_OF | FL_SF | FL_AF | FL_PF)           /* BT BTS BTR BTC */
-#define U_BSF (FL_CF | FL_OF | FL_SF | FL_AF | FL_PF)  /* BSF BSR */
-#define U_DAA FL_OF                                   /* DAA DAS */
-#define U_AAA (FL_OF | FL_SF | FL_ZF | FL_PF)          /* AAA AAS */
-#define U_AAM (FL_OF | FL_AF | FL_CF)                  /* AAM AAD */
+ * The arithmetic flags the Intel SDM (Vol. 2, each instruction's "Flags
+ * Affected") calls undefined.  They are not compared (--strict compares them
+ * against the host, which only means something on an Intel host).  Flags an
+ * instruction leaves "unaffected" are compared: they must not change.
+ *
+ *   instruction            undefined                 SDM entry
+ *   ADD ADC SUB SBB CMP    -                         ADD, ADC, SUB, SBB, CMP
+ *   NEG INC DEC XADD       -                         NEG, INC, DEC, XADD
+ *   CMPXCHG CMPS SCAS      -                         CMPXCHG, CMPS, SCAS
+ *   AND OR XOR TEST        AF                        AND, OR, XOR, TEST
+ *   MUL IMUL (all forms)   SF ZF AF PF               MUL, IMUL
+ *   DIV IDIV               CF OF SF ZF AF PF         DIV, IDIV
+ *   SHL SAL SHR SAR        count 0: none; else AF;   SAL/SAR/SHL/SHR
+ *                          OF unless count 1; CF for
+ *                          SHL/SHR counts >= width
+ *   ROL ROR RCL RCR        OF unless count 1         RCL/RCR/ROL/ROR
+ *                          (count 0: none)
+ *   SHLD SHRD              count 0: none; else AF;   SHLD, SHRD
+ *                          OF unless count 1; all
+ *                          (and the result) when the
+ *                          count > the operand size
+ *   BT BTS BTR BTC         OF SF AF PF               BT, BTS, BTR, BTC
+ *   BSF BSR                CF OF SF AF PF (and the   BSF, BSR
+ *                          destination if ZF = 1)
+ *   DAA DAS                OF                        DAA, DAS
+ *   AAA AAS                OF SF ZF PF               AAA, AAS
+ *   AAM AAD                OF AF CF                  AAM, AAD
+ *   BSWAP r16              (the result)              BSWAP
+ *   PUSH Sreg, 32-bit      (the upper half of the    PUSH
+ *                          slot: zero or unchanged)
+ *   everything else here   -                         (no flags or defined)
+ *
+ * The host's vendor does not matter for the comparison: the masks are the
+ * SDM's, so an AMD host (whose undefined flags differ from Intel's in
+ * places, e.g. after MUL, BSF and the BCD adjusts) passes as well. */
+#define U_LOGIC FL_AF
+#define U_MUL (FL_SF | FL_ZF | FL_AF | FL_PF)
+#define U_DIV FL_ARITH
+#define U_BT (FL_OF | FL_SF | FL_AF | FL_PF)
+#define U_BSF (FL_CF | FL_OF | FL_SF | FL_AF | FL_PF)
+#define U_DAA FL_OF
+#define U_AAA (FL_OF | FL_SF | FL_ZF | FL_PF)
+#define U_AAM (FL_OF | FL_AF | FL_CF)
 
 static void undef(struct g *g, uint32_t flags) { g->t->undef_flags |= flags; }
 
@@ -816,6 +849,7 @@ static bool f_bsf(struct g *g, int arg)
     begin(g, P_OSIZE | P_ASIZE | P_SEG);
     opc(g, 0x0f);
     opc(g, chance(g, 50) ? 0xbc : 0xbd);
+    g->no_rep = true; /* F3 0F BC/BD are TZCNT/LZCNT on the host */
     unsigned reg = below(g, 8);
     if (!opnd_rm(g, reg, g->os, 40))
         return false;
@@ -1071,6 +1105,7 @@ static bool f_string(struct g *g, int arg)
     unsigned kind = below(g, 5);
     bool wide = chance(g, 60);
     begin(g, (wide ? P_OSIZE : P_OSIZE_NOP) | P_ASIZE | P_SEG | P_NOSEG_CS);
+    g->no_rep = true;
     unsigned rep = below(g, 20);
     uint8_t rp = rep < 8 ? 0 : rep < 16 ? 0xf3 : 0xf2;
     if (rp)
@@ -1083,6 +1118,8 @@ static bool f_string(struct g *g, int arg)
     if (rp) {
         static const uint8_t counts[] = { 0, 1, 2, 3, 4, 5, 7, 8, 16 };
         n = chance(g, 60) ? counts[below(g, sizeof counts)] : below(g, 17);
+        if (chance(g, 3))
+            n = 4097 + below(g, 1500); /* more than Amber does in one go */
         uint32_t cx = g->as == 16 ? (regval(g) & 0xffff0000u) | n : n;
         pin(g, R_ECX, cx);
     }
@@ -1103,7 +1140,9 @@ static bool f_string(struct g *g, int arg)
     uint32_t dlo = df ? di - (n ? n - 1 : 0) * e : di;
     uint32_t bytes = (n ? n : 1) * e;
     uint8_t buf[DT_MAX_PATCH_LEN];
-    if (kind == 1) { /* CMPS: equal with a difference or two */
+    if (bytes > sizeof buf) {
+        /* A long run: over the area's random contents. */
+    } else if (kind == 1) { /* CMPS: equal with a difference or two */
         for (uint32_t k = 0; k < bytes; k++)
             buf[k] = (uint8_t)rnd(g);
         patch(g, slo, buf, bytes);
@@ -1256,7 +1295,10 @@ static bool f_enter(struct g *g, int arg)
     }
     imm_n(g, alloc, 2);
     imm8(g, level);
-    pin_stack(g, 256, 64);
+    /* The CPU probes the final stack pointer (SDM ENTER: #SS or #PF "if the
+     * new value of the stack pointer is outside the stack segment"), so
+     * the whole frame must be in the area. */
+    pin_stack(g, 256 + alloc, 64);
     if (chance(g, 20))
         pin(g, R_EBP, g->t->regs[R_ESP] + 4 * below(g, 8)); /* a frame right above */
     else
@@ -1415,11 +1457,10 @@ static bool f_bound(struct g *g, int arg)
     unsigned reg = below(g, 8), bits = g->os;
     if (!mem_operand(g, reg, 2 * bits / 8, MARGIN, true))
         return false;
-    int32_t idx = (int32_t)sext(reg_get(g, reg, bits), bits);
-    uint32_t lo, hi;
+    uint32_t idx = sext(reg_get(g, reg, bits), bits), lo, hi;
     if (chance(g, 50)) {
-        lo = (uint32_t)(idx - (int32_t)below(g, 3));
-        hi = (uint32_t)(idx + (int32_t)below(g, 3));
+        lo = idx - below(g, 3); /* around the index (wrapping is fine) */
+        hi = idx + below(g, 3);
     } else {
         lo = edge(g, bits);
         hi = edge(g, bits);
@@ -1565,6 +1606,11 @@ static void finish(struct g *g)
         pfx(g, 0xf0);
     else if (!g->no_extra_pfx && chance(g, 1) && g->nop)
         pfx(g, 0xf0); /* probably #UD */
+    if (!g->no_rep && chance(g, 2)) {
+        /* A stray REP/REPNE: ignored by the P6 (on the host, XACQUIRE/
+         * XRELEASE with LOCK or PAUSE with 90: the same results). */
+        pfx(g, chance(g, 50) ? 0xf2 : 0xf3);
+    }
     if (!g->no_extra_pfx && chance(g, 4)) {
         /* Redundant prefixes: DS overrides (flat like every data segment
          * here), or enough of them to pass the 15-byte limit (#GP). */

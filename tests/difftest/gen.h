@@ -45,7 +45,6 @@ struct gen_config {
     bool addr16_mem;        /* 16-bit addressing can reach the data area */
     bool strict;            /* also generate (and compare) SDM-undefined results */
     const char *only;       /* only forms whose name contains this, or NULL */
-    uint16_t sel[6];        /* the native side's segment selectors */
 };
 
 /* Number of forms, and their names (for --list). */

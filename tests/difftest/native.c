@@ -20,6 +20,7 @@
  * The helper never sets TF, IF, IOPL, AC, NT or anything but the arithmetic
  * flags and DF on the way in (a tested POPF may set NT or ID; they are put
  * back on the way out). */
+#define _GNU_SOURCE /* REG_EAX etc. in <ucontext.h> */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -262,17 +263,19 @@ static void handshake(void)
         exit(1);
 }
 
-/* Appends the diff entries of the data area against the shadow, puts the
- * changed bytes back, and returns the number of changed bytes. */
-static uint32_t collect_diffs(uint32_t *diffs, uint32_t *ndiff)
+/* Lists the diff entries of the data area against the shadow (the first
+ * DT_MAX_DIFF), hashes them all, puts the changed bytes back, and returns
+ * the number of changed bytes. */
+static uint32_t collect_diffs(uint32_t *diffs, uint32_t *ndiff, uint32_t *hash)
 {
-    uint32_t n = 0, total = 0;
+    uint32_t n = 0, total = 0, h = 0x811c9dc5u;
     const uint32_t chunk = 256;
     for (uint32_t off = 0; off < hello.data_size; off += chunk) {
         if (memcmp(data + off, shadow + off, chunk) == 0)
             continue;
         for (uint32_t k = off; k < off + chunk; k++) {
             if (data[k] != shadow[k]) {
+                h = dt_hash_step(h, k, data[k]);
                 if (n < DT_MAX_DIFF)
                     diffs[n++] = k | (uint32_t)data[k] << 24;
                 total++;
@@ -281,6 +284,7 @@ static uint32_t collect_diffs(uint32_t *diffs, uint32_t *ndiff)
         }
     }
     *ndiff = n;
+    *hash = h;
     return total;
 }
 
@@ -333,7 +337,7 @@ static void run_case(const struct dt_case *tc, const uint8_t *patches)
         r.vector = fault.vector;
         r.err = fault.err;
     }
-    r.nchanged = collect_diffs(diffs, &r.ndiff);
+    r.nchanged = collect_diffs(diffs, &r.ndiff, &r.hash);
     out(&r, sizeof r);
     out(diffs, r.ndiff * sizeof diffs[0]);
 

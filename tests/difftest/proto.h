@@ -41,12 +41,13 @@
 #define DT_SLOT 16u
 #define DT_MAX_INSN 24u /* bytes: longer than 15 to test the length limit */
 
-/* The data area: below 64 KiB so that 16-bit addressing reaches it.  If the
- * host's vm.mmap_min_addr forbids that, the tester moves it up (DT_DATA_HIGH)
- * and generates no 16-bit memory addressing. */
-#define DT_DATA_LOW 0x00004000u
+/* The data area: 0x2000-0x21fff, so that 16-bit addressing reaches its
+ * first 56 KiB (the generator keeps 16-bit effective addresses there).  If
+ * the host's vm.mmap_min_addr forbids that, the tester moves it up
+ * (DT_DATA_HIGH) and generates no 16-bit memory addressing. */
+#define DT_DATA_LOW 0x00002000u
 #define DT_DATA_HIGH 0x00400000u
-#define DT_DATA_SIZE 0x00010000u
+#define DT_DATA_SIZE 0x00020000u /* room for ENTER's 64 KiB frames */
 
 #define DT_MAX_PATCH 4u
 #define DT_MAX_PATCH_LEN 512u
@@ -91,7 +92,15 @@ struct dt_result {
     uint32_t err;          /* its error code (informational) */
     uint32_t ndiff;        /* diff entries that follow (<= DT_MAX_DIFF) */
     uint32_t nchanged;     /* changed bytes in all */
+    uint32_t hash;         /* of every (offset, new byte), for long lists */
 };
+
+/* The hash of the changes: both sides fold each changed byte in, in
+ * ascending offset order. */
+static inline uint32_t dt_hash_step(uint32_t h, uint32_t off, uint8_t v)
+{
+    return (h ^ (off << 8 | v)) * 0x01000193u;
+}
 
 #define DT_PAD4(n) (((n) + 3u) & ~3u)
 
