@@ -26,14 +26,14 @@ static void fd_write(struct chr *c, const uint8_t *buf, size_t len)
 
 static size_t fd_read(struct chr *c, uint8_t *buf, size_t len)
 {
-    if (c->fd_in < 0)
+    if (c->fd_in < 0 || c->input_ended)
         return 0;
     struct pollfd p = { .fd = c->fd_in, .events = POLLIN };
     if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
         return 0;
     ssize_t n = read(c->fd_in, buf, len);
     if (n <= 0) {
-        c->fd_in = -1; /* end of input: stop polling */
+        c->input_ended = true; /* end of input: devices stop polling */
         return 0;
     }
     return (size_t)n;

@@ -28,6 +28,7 @@ struct chr {
     const char *kind;
     int fd_in, fd_out;
     int refs;           /* one back end may serve several devices */
+    bool input_ended;   /* the input stream is over (EOF): stop polling */
 };
 
 /* Opens a back end from its spec.  Returns 0, -1 with a message for a bad
@@ -52,7 +53,7 @@ static inline size_t chr_read(struct chr *c, uint8_t *buf, size_t len)
  * (and an idle machine can still come to rest). */
 static inline bool chr_can_read(const struct chr *c)
 {
-    return c && c->ops->read && c->fd_in >= 0;
+    return c && c->ops->read && !c->input_ended;
 }
 
 static inline void chr_flush(struct chr *c)
