@@ -19,11 +19,59 @@
 #include "devices/mc146818.h"
 #include "devices/uart16550.h"
 #include "devices/i8042.h"
+#include "devices/vga.h"
 
 #define VGA_WINDOW_BASE 0xA0000u
 #define VGA_WINDOW_SIZE 0x20000u
 #define LOW_BIOS_MAX (128u * 1024)
 #define BIOS_MAX_SIZE (16u * 1024 * 1024)
+
+/* Reads a whole ROM image of at most max bytes; NULL with a message naming
+ * the option and the file when it cannot be used. */
+static uint8_t *read_rom(const char *opt, const char *path, size_t max, size_t *len,
+                         char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open '%s': %s", opt, path, strerror(errno));
+        return NULL;
+    }
+    uint8_t *data = malloc(max + 1);
+    size_t n = data ? fread(data, 1, max + 1, f) : 0;
+    int bad_read = ferror(f);
+    fclose(f);
+    const char *why = !data ? "out of memory" : bad_read ? "read error"
+                    : n == 0 ? "the file is empty" : n > max ? "too large" : NULL;
+    if (why) {
+        snprintf(err, errlen, "%s: '%s' is not a usable ROM image: %s", opt, path, why);
+        free(data);
+        return NULL;
+    }
+    *len = n;
+    return data;
+}
+
+/* A PCI option ROM starts with 55 AA and its size in 512-byte blocks. */
+static int load_vgabios(void *vga, const char *path, char *err, size_t errlen)
+{
+    size_t n;
+    uint8_t *rom = read_rom("--vgabios", path, VGA_ROM_MAX, &n, err, errlen);
+    if (!rom)
+        return -1;
+    int r = -1;
+    if (n < 3 || rom[0] != 0x55 || rom[1] != 0xAA)
+        snprintf(err, errlen, "--vgabios: '%s' is not a PCI option ROM (no 55 AA signature)",
+                 path);
+    else if ((size_t)rom[2] * 512 > n)
+        snprintf(err, errlen, "--vgabios: '%s' is truncated (its header says %u bytes, the "
+                 "file has %zu)", path, rom[2] * 512u, n);
+    else if (vga_set_rom(vga, rom, n))
+        snprintf(err, errlen, "--vgabios: cannot map '%s'", path);
+    else
+        r = 0;
+    free(rom);
+    return r;
+}
 
 static int load_bios(struct machine *m, const char *path, char *err, size_t errlen)
 {
@@ -130,14 +178,17 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
         return -1;
     }
     m->no_reboot = cfg->no_reboot;
+    /* 0xA0000-0xBFFFF is the VGA's window (mapped by the device); below
+     * it, RAM.  Unmapped first, in case the VGA is ever left out. */
     if (m->bus.ram_size > VGA_WINDOW_BASE)
         bus_unmap(&m->bus, VGA_WINDOW_BASE, VGA_WINDOW_SIZE);
     if (cfg->bios_path && load_bios(m, cfg->bios_path, err, errlen))
         goto fail;
     struct dev_cfg dc = { .chr = cfg->debugcon };
-    void *fw, *pic, *rtc, *kbc;
+    void *fw, *pic, *rtc, *kbc, *vga;
     struct dev_cfg pic_cfg = { .irq = &m->intr };
     if (!machine_add_device(m, &i440fx_ops, NULL) || !machine_add_device(m, &piix3_ops, NULL) ||
+        !(vga = machine_add_device(m, &vga_ops, NULL)) ||
         !(pic = machine_add_device(m, &i8259_ops, &pic_cfg)) ||
         !machine_add_device(m, &i8254_ops, &(struct dev_cfg){ .irq = i8259_irq_line(pic, 0) }) ||
         !(rtc = mc146818_create_with(m, &(struct dev_cfg){ .irq = i8259_irq_line(pic, 8) },
@@ -160,6 +211,8 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
         goto fail;
     }
     i8042_connect_irq12(kbc, i8259_irq_line(pic, 12));
+    if (cfg->vgabios_path && load_vgabios(vga, cfg->vgabios_path, err, errlen))
+        goto fail;
     fill_cmos(m, rtc);
     machine_reset(m);
     return 0;

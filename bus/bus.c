@@ -369,8 +369,6 @@ const struct io_handler *bus_io_handler(const struct bus *b, uint16_t port)
     return &b->io[b->port_map[port]];
 }
 
-/* Does h take all of [port, port+size)?  A later mapping may have taken some
- * of its ports away. */
 /* The handler at an access's first port takes it whole when its mapped
  * range covers the access — even where another handler was mapped over a
  * port inside that range: a dword at 0xCF8 is the host bridge's address

@@ -60,6 +60,7 @@ struct machine_config {
     uint32_t ram_mib;           /* 1..3584 */
     uint64_t cpu_hz;            /* virtual CPU clock; 0 = default */
     const char *bios_path;      /* NULL: no firmware (tests load code by hand) */
+    const char *vgabios_path;   /* the VGA's option ROM; NULL: no ROM BAR */
     struct chr *debugcon;       /* back end of ports 0xE9/0x402, or NULL */
     struct chr *serial;         /* COM1's back end, or NULL */
     int64_t rtc_epoch;          /* deterministic RTC start, Unix seconds; 0 = default */

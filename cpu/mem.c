@@ -66,8 +66,52 @@ static int lin_access(struct cpu *c, uint32_t lin, unsigned size, uint32_t *v,
             *v = r;
         return CPU_OK;
     }
-    uint64_t pa;
-    TRY(mmu_translate(c, lin, kind, &pa));
+    if (c->cr0 & CR0_PG) {
+        /* The shadow tables' fast path: a hit on host memory. */
+        uint8_t *h = mmu_host(c, lin, kind);
+        if (h) {
+            if (write) {
+                uint32_t x = *v;
+                uint16_t x16 = (uint16_t)x;
+                switch (size) {
+                case 1: *h = (uint8_t)x; break;
+                case 2: memcpy(h, &x16, 2); break;
+                default: memcpy(h, &x, 4); break;
+                }
+            } else {
+                uint16_t x16;
+                switch (size) {
+                case 1: *v = *h; break;
+                case 2: memcpy(&x16, h, 2); *v = x16; break;
+                default: memcpy(v, h, 4); break;
+                }
+            }
+            return CPU_OK;
+        }
+        /* A miss, MMIO, a code page, the first write, above 4 GiB: the
+         * shadow entry or the walk gives the physical address, the bus
+         * does the rest.  (Kept apart from the paging-off path below so
+         * that one stays as short as it was.) */
+        uint64_t pa;
+        TRY(mmu_translate_paged(c, lin, kind, &pa));
+        struct bus *b = &c->m->bus;
+        if (write) {
+            switch (size) {
+            case 1: bus_write8(b, pa, (uint8_t)*v); break;
+            case 2: bus_write16(b, pa, (uint16_t)*v); break;
+            default: bus_write32(b, pa, *v); break;
+            }
+        } else {
+            switch (size) {
+            case 1: *v = bus_read8(b, pa); break;
+            case 2: *v = bus_read16(b, pa); break;
+            default: *v = bus_read32(b, pa); break;
+            }
+        }
+        return CPU_OK;
+    }
+    /* Paging off: linear is physical. */
+    uint64_t pa = lin;
     struct bus *b = &c->m->bus;
     if (write) {
         switch (size) {
@@ -98,13 +142,19 @@ int lin_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t v)
 int mem_read(struct cpu *c, unsigned seg, uint32_t off, unsigned size, uint32_t *v)
 {
     TRY(mem_check(c, seg, off, size, false));
-    return lin_access(c, c->seg[seg].base + off, size, v, access_kind(c, false));
+    uint32_t lin = c->seg[seg].base + off;
+    if (c->in->dr_data_mask)
+        cpu_check_data_breakpoints(c, lin, size, false);
+    return lin_access(c, lin, size, v, access_kind(c, false));
 }
 
 int mem_write(struct cpu *c, unsigned seg, uint32_t off, unsigned size, uint32_t v)
 {
     TRY(mem_check(c, seg, off, size, true));
-    return lin_access(c, c->seg[seg].base + off, size, &v, access_kind(c, true));
+    uint32_t lin = c->seg[seg].base + off;
+    if (c->in->dr_data_mask)
+        cpu_check_data_breakpoints(c, lin, size, true);
+    return lin_access(c, lin, size, &v, access_kind(c, true));
 }
 
 uint32_t insn_ea(const struct cpu *c, const struct insn *i)

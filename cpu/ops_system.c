@@ -10,18 +10,23 @@
 
 #define CPU_SIGNATURE 0x00000652u
 
-/* CPUID.1:EDX — only what is implemented (no FPU, PSE, PAE or PGE until
- * those exist; no VME, DE or APIC). */
+/* CPUID.1:EDX — only what is implemented: no FPU yet, no VME, DE, APIC,
+ * MTRR, PAT or PSE-36. */
 #define CPUID_TSC  (1u << 4)
 #define CPUID_MSR  (1u << 5)
 #define CPUID_CX8  (1u << 8)
+#define CPUID_PSE  (1u << 3)
+#define CPUID_PAE  (1u << 6)
 #define CPUID_SEP  (1u << 11)
+#define CPUID_PGE  (1u << 13)
 #define CPUID_CMOV (1u << 15)
-#define CPUID_FEATURES (CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_SEP | CPUID_CMOV)
+#define CPUID_FEATURES (CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | \
+                        CPUID_SEP | CPUID_PGE | CPUID_CMOV)
 #define CPUID_MAX_LEAF 2u
 
-/* CR4 bits a guest may set today: time-stamp disable and RDPMC enable. */
-#define CR4_WRITABLE (CR4_TSD | CR4_PCE)
+/* CR4 bits a guest may set: what CPUID claims (PSE, PAE, PGE) and the
+ * time-stamp-disable and RDPMC-enable controls. */
+#define CR4_WRITABLE (CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE)
 
 #define MSR_TSC 0x10u
 #define MSR_PLATFORM_ID 0x17u
@@ -134,6 +139,14 @@ static int write_cr0(struct cpu *c, uint32_t v)
     if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
         return FAULT_ERR(c, EXC_GP, 0);
     uint32_t old = c->cr0;
+    /* Turning paging on in PAE mode loads the PDPTEs: reserved bits #GP. */
+    if ((v & CR0_PG) && !(old & CR0_PG) && (c->cr4 & CR4_PAE)) {
+        c->cr0 = v & 0xe005003fu;
+        bool ok = mmu_pdptes_valid(c);
+        c->cr0 = old;
+        if (!ok)
+            return FAULT_ERR(c, EXC_GP, 0);
+    }
     c->cr0 = v & 0xe005003fu;
     cpu_update_mode(c);
     /* PG, WP and PE change what translations mean. */
@@ -157,15 +170,27 @@ int op_mov_cr(struct cpu *c, const struct insn *i)
     switch (cr) {
     case 0: return write_cr0(c, v);
     case 2: c->cr2 = v; return CPU_OK;
-    case 3:
+    case 3: {
+        uint32_t old = c->cr3;
         c->cr3 = c->cr4 & CR4_PAE ? v & 0xffffffe0u : v & 0xfffff018u;
+        /* With PAE paging on, MOV CR3 loads the PDPTEs (SDM §4.4.1). */
+        if ((c->cr0 & CR0_PG) && (c->cr4 & CR4_PAE) && !mmu_pdptes_valid(c)) {
+            c->cr3 = old;
+            return FAULT_ERR(c, EXC_GP, 0);
+        }
         mmu_flush(c, (c->cr4 & CR4_PGE) != 0);
         return CPU_OK;
+    }
     default: {
         if (v & ~CR4_WRITABLE)
             return FAULT_ERR(c, EXC_GP, 0);
         uint32_t old = c->cr4;
         c->cr4 = v;
+        if ((c->cr0 & CR0_PG) && (v & CR4_PAE) && ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE)) &&
+            !mmu_pdptes_valid(c)) {
+            c->cr4 = old;
+            return FAULT_ERR(c, EXC_GP, 0);
+        }
         if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE))
             mmu_flush(c, false);
         return CPU_OK;

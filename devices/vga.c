@@ -1,7 +1,8 @@
 /* The Bochs/QEMU standard VGA: registers, the planar memory pipeline, the
- * PCI function, the DISPI (VBE) registers, and the text screen.  Register behaviour follows the IBM VGA
- * technical reference and FreeVGA's register descriptions; DISPI follows
- * the Bochs interface as QEMU implements it (the vgabios is written for it). */
+ * PCI function, the DISPI (VBE) registers and the text screen.  Register
+ * behaviour follows the IBM VGA technical reference and FreeVGA's register
+ * descriptions; DISPI follows the Bochs interface as QEMU implements it (the
+ * vgabios is written for it). */
 #include "devices/vga.h"
 
 #include <stdlib.h>
@@ -268,7 +269,8 @@ static void port_write(struct vga *v, uint16_t port, uint8_t val)
         v->fcr = val & 0x0b; /* FC0, FC1, vertical sync select */
         return;
     }
-    LOGF(&v->m->log, GUEST, LOG_DEBUG, "vga: write 0x%02x to port 0x%03x ignored", val, port);
+    LOGF(&v->m->log, GUEST, LOG_DEBUG, "vga: write 0x%02x to port 0x%03x ignored", val,
+         port);
 }
 
 /* One io_ops per mapped range: the handlers get offsets from their base. */
@@ -376,7 +378,8 @@ static void vbe_update_vga(struct vga *v)
     v->crtc[0x01] = (uint8_t)((r[VBE_DISPI_INDEX_XRES] >> 3) - 1);
     unsigned h = r[VBE_DISPI_INDEX_YRES] - 1u;
     v->crtc[0x12] = (uint8_t)h;
-    v->crtc[0x07] = (uint8_t)((v->crtc[0x07] & ~0x42) | ((h >> 7) & 0x02) | ((h >> 3) & 0x40));
+    v->crtc[0x07] =
+        (uint8_t)((v->crtc[0x07] & ~0x42) | ((h >> 7) & 0x02) | ((h >> 3) & 0x40));
     v->crtc[0x18] = 0xff;
     v->crtc[0x07] |= 0x10;
     v->crtc[0x09] = (uint8_t)((v->crtc[0x09] | 0x40) & ~0x9f);
@@ -463,8 +466,8 @@ static void dispi_write(void *opaque, uint32_t off, uint32_t val, unsigned size)
         r[VBE_DISPI_INDEX_ENABLE] = (uint16_t)val;
         break;
     default:
-        LOGF(&v->m->log, GUEST, LOG_DEBUG, "vga: DISPI write 0x%04x to index 0x%x ignored",
-             val, v->vbe_index);
+        LOGF(&v->m->log, GUEST, LOG_DEBUG,
+             "vga: DISPI write 0x%04x to index 0x%x ignored", val, v->vbe_index);
         break;
     }
 }
@@ -677,7 +680,8 @@ static void route_runs(struct bus *b, uint32_t base, uint32_t n, const uint16_t 
         while (j < n && old[j] == old[i])
             j++;
         if (!only_used || old[i] != 0)
-            bus_route(b, base + i * BUS_PAGE_SIZE, (j - i) * BUS_PAGE_SIZE, old[i], which);
+            bus_route(b, base + i * BUS_PAGE_SIZE, (j - i) * BUS_PAGE_SIZE, old[i],
+                      which);
         i = j;
     }
 }
@@ -934,7 +938,8 @@ int vga_text_snapshot(void *vga, struct vga_text *t)
         for (unsigned c = 0; c < t->cols; c++) {
             uint16_t ma = (uint16_t)(row_ma + c);
             uint32_t off = crtc_plane_offset(v, ma) * 4;
-            t->cell[r * t->cols + c] = (struct vga_cell){ v->vram[off], v->vram[off + 1] };
+            t->cell[r * t->cols + c] =
+                (struct vga_cell){ v->vram[off], v->vram[off + 1] };
             if (ma == t->cursor_addr && t->cursor_enabled && c + skew < t->cols &&
                 !t->cursor_visible) {
                 t->cursor_visible = true;
@@ -978,7 +983,8 @@ const uint8_t *vga_font_glyph_attr(void *vga, uint8_t ch, uint8_t attr, unsigned
 {
     struct vga *v = vga;
     uint8_t sr3 = v->seq[3];
-    unsigned map = attr & 0x08 ? ((sr3 >> 3 & 4) | (sr3 >> 2 & 3)) : ((sr3 >> 2 & 4) | (sr3 & 3));
+    unsigned map = attr & 0x08 ? ((sr3 >> 3 & 4) | (sr3 >> 2 & 3))
+                               : ((sr3 >> 2 & 4) | (sr3 & 3));
     uint32_t base = (map & 3u) << 14 | (map & 4u) << 11;
     unsigned h = (v->crtc[0x09] & 0x1fu) + 1;
     for (unsigned k = 0; k < h; k++)
@@ -1091,14 +1097,17 @@ static const struct state_field vga_fields[] = {
     SF_U8_ARRAY(struct vga, gc, VGA_GC_REGS, .doc = "graphics controller GR00-GR08"),
     SF_U8(struct vga, ac_index, .max = 0x3f,
           .doc = "attribute index (0x3C0): bits 0-4 index, bit 5 palette address source"),
-    SF_BOOL(struct vga, ac_flipflop, .doc = "attribute flip-flop: 1 = next 0x3C0 write is data"),
+    SF_BOOL(struct vga, ac_flipflop,
+            .doc = "attribute flip-flop: 1 = next 0x3C0 write is data"),
     SF_U8_ARRAY(struct vga, ac, VGA_AC_REGS, .doc = "attribute controller AR00-AR14"),
     SF_U8(struct vga, pel_mask, .doc = "DAC pel mask (0x3C6)"),
     SF_U8(struct vga, dac_read_index, .doc = "DAC read index (0x3C7)"),
     SF_U8(struct vga, dac_write_index, .doc = "DAC write index (0x3C8)"),
-    SF_U8(struct vga, dac_read_sub, .max = 2, .doc = "next component read (0 R, 1 G, 2 B)"),
+    SF_U8(struct vga, dac_read_sub, .max = 2,
+          .doc = "next component read (0 R, 1 G, 2 B)"),
     SF_U8(struct vga, dac_write_sub, .max = 2, .doc = "next component written"),
-    SF_U8(struct vga, dac_state, .max = 3, .doc = "DAC state (0x3C7 read): 0 write, 3 read"),
+    SF_U8(struct vga, dac_state, .max = 3,
+          .doc = "DAC state (0x3C7 read): 0 write, 3 read"),
     SF_U8_ARRAY(struct vga, dac_cache, 3, .doc = "components written, not yet stored"),
     SF_BYTES(struct vga, palette, .doc = "DAC palette: 256 x R, G, B"),
     SF_U8_ARRAY(struct vga, latch, 4, .doc = "the four plane latches"),

@@ -119,9 +119,11 @@ struct vga_text {
  * large (64 KiB): allocate it, don't put it on the stack. */
 int vga_text_snapshot(void *vga, struct vga_text *out);
 
-/* Writes the text screen as --text-screen does: one line per row, trailing
- * spaces trimmed, CP437 converted to UTF-8.  Returns 0 when written, 1 in a
- * graphics mode (nothing written), -1 on an output error or no memory. */
+/* Writes the text screen as --text-screen does: one line per row (each
+ * ending in '\n'), trailing blanks (cells holding 0x20 or 0x00) trimmed,
+ * CP437 converted to UTF-8 (0x00 as a space).  Returns 0 when written, 1 in
+ * a graphics mode (nothing written: the caller's file stays empty), -1 on an
+ * output error or no memory. */
 int vga_text_dump(void *vga, FILE *f);
 
 /* The glyph of ch in the font the guest loaded into plane 2: height bytes

@@ -3,8 +3,9 @@
  * See ARCHITECTURE.md, "The MMU".  The CPU calls mmu_translate for every
  * access it cannot satisfy from its own fast path; the flush calls below are
  * made by the CPU where the SDM says translations change (MOV CR0/CR3/CR4,
- * INVLPG, task switches) and by the board where the meaning of a physical
- * address changes (A20).  CPL changes swap the active table.
+ * INVLPG, task switches) and, through the bus's map_changed notice, where
+ * the meaning of a physical address changes (A20).  CPL changes swap the
+ * active table.
  *
  * The shadow tables (a soft TLB, STYLE.md §5)
  * -------------------------------------------
@@ -19,14 +20,17 @@
  *       mode, with the U/S and R/W bits of every level, CR0.WP and the mode
  *       already combined; 0 (never matches: the epoch is never 0) when it is
  *       not.  The write tag is set only once the final entry's Dirty bit is,
- *       so the first write to a page always walks and sets D.
- *   key    (linear page | epoch) of the entry, whatever it allows.
+ *       so the first write to a page always walks and sets D.  Reads and
+ *       fetches are allowed wherever any access is (no NX), so the read tag
+ *       of a live entry is always set: it is the entry's key.
+ *   flags  MMU_E_*.
  *   page   the bus's page for the physical page (A20 applied when filled).
  *          The fast path takes the host pointer from it at access time, so
  *          the shadow tables never hold host pointers of their own: when a
  *          page becomes a code page (its bus write pointer turns NULL) or
  *          the chipset reroutes it, the next access sees that at once.
- *   pa     physical address of the page, MMU_E_* flags in bits 0-11.
+ *   pa_off physical page address minus linear page address (mod 2^64):
+ *          pa = lin + pa_off.
  *
  * A hit is one compare: tag[kind] == (lin & ~0xfff | epoch).  Flushes bump
  * the epoch (1..MMU_EPOCH_MAX; on wrap the tables are cleared).  Entries
@@ -61,21 +65,19 @@ struct machine;
 #define MMU_TABLE_SIZE (1u << MMU_TABLE_BITS) /* entries per table */
 #define MMU_EPOCH_MAX 0xfffu
 
-/* Flags in the low bits of mmu_entry.pa. */
+/* mmu_entry.flags. */
 #define MMU_E_GLOBAL 0x1u  /* a global page: survives mmu_flush(c, true) */
 #define MMU_E_LISTED 0x2u  /* this slot is on the global list */
 #define MMU_E_LARGE  0x4u  /* part of a 4 MiB / 2 MiB page */
 
 struct mmu_entry {
     uint32_t tag[3];              /* [MMU_READ], [MMU_WRITE], [MMU_EXEC] */
-    uint32_t key;
+    uint32_t flags;
     const struct bus_page *page;
-    uint64_t pa;
+    uint64_t pa_off;
 };
 
 struct mmu {
-    /* [0, SIZE): the user table; [SIZE, 2*SIZE): the supervisor table. */
-    struct mmu_entry *entries;
     uint32_t epoch;
     uint8_t cpl;                  /* the CPU's CPL: the active table */
     /* Slots (indices into entries) that may hold global pages. */
@@ -87,11 +89,12 @@ struct mmu {
     struct bus_page dead;         /* for pages above 4 GiB: no host memory */
     uint64_t hits[2], misses[2];  /* [0] supervisor, [1] user table */
     uint64_t flushes, invlpgs, walks;
+    /* [0, SIZE): the user table; [SIZE, 2*SIZE): the supervisor table. */
+    _Alignas(64) struct mmu_entry entries[2 * MMU_TABLE_SIZE];
 };
 
 /* The slot for lin in the table kind's MMU_SUPER bit names. */
-static inline struct mmu_entry *mmu_slot(const struct mmu *u, uint32_t lin,
-                                         unsigned kind)
+static inline struct mmu_entry *mmu_slot(struct mmu *u, uint32_t lin, unsigned kind)
 {
     return &u->entries[((lin >> 12) & (MMU_TABLE_SIZE - 1)) |
                        ((kind & MMU_SUPER) << (MMU_TABLE_BITS - 2))];
@@ -118,7 +121,7 @@ static inline int mmu_translate(struct cpu *c, uint32_t lin, unsigned kind, uint
     const struct mmu_entry *e = mmu_slot(u, lin, kind);
     if (e->tag[kind & 3] == mmu_key(u, lin)) {
         u->hits[!(kind & MMU_SUPER)]++;
-        *pa = (e->pa & ~(uint64_t)0xfff) | (lin & 0xfff);
+        *pa = lin + e->pa_off;
         return 0;
     }
     return mmu_translate_paged(c, lin, kind, pa);

@@ -16,7 +16,10 @@
     X(mc146818_suite)           \
     X(uart16550_suite)          \
     X(i8042_suite)              \
+    X(portfuzz_suite)           \
+    X(vga_suite)                \
     X(cpu_suite)                \
+    X(mmu_suite)                \
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \
     X(vecfile_suite)

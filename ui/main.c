@@ -13,6 +13,7 @@
 #include "bus/machine.h"
 #include "devices/chardev.h"
 #include "devices/postcode.h"
+#include "devices/vga.h"
 #include "mmu/mmu.h"
 #include "ui/tools.h"
 
@@ -98,6 +99,8 @@ static const char usage_text[] =
     "\n"
     "  -m, --memory MIB          guest RAM in MiB, 1..3584 (default 128)\n"
     "  --bios FILE               system firmware (default: roms/bios.bin)\n"
+    "  --vgabios FILE            VGA option ROM (default: roms/vgabios-stdvga.bin)\n"
+    "  --text-screen FILE        write the VGA text screen when the run ends\n"
     "  --headless                no window\n"
     "  --serial SPEC             COM1 back end: stdio | file:PATH | none\n"
     "  --debugcon SPEC           debug ports 0xE9/0x402: stdio | file:PATH | none\n"
@@ -108,9 +111,9 @@ static const char usage_text[] =
     "  --log SPEC                log levels, e.g. all=info,cpu=debug\n"
     "  --cpu-hz N                virtual CPU clock in Hz (default 500000000)\n"
     "\n"
-    "Not implemented yet (exit 2): --vgabios --hda --hdb --cdrom --fda --boot\n"
+    "Not implemented yet (exit 2): --hda --hdb --cdrom --fda --boot\n"
     "  --kernel --initrd --append --serial-script --until-serial --screenshot\n"
-    "  --text-screen --debug --debug-script --gdb --checkpoint-at --restore\n"
+    "  --debug --debug-script --gdb --checkpoint-at --restore\n"
     "  --guest-checkpoints, --clock realtime, tcp: back ends\n"
     "\n"
     "Exit status: 0 power-off/reset with --no-reboot/success, 1-255 from the\n"
@@ -121,6 +124,8 @@ struct options {
     uint32_t ram_mib;
     uint64_t cpu_hz;
     const char *bios;
+    const char *vgabios;
+    const char *text_screen;
     const char *serial;
     const char *debugcon;
     const char *log_spec;
@@ -153,11 +158,11 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 }
 
 /* The default firmware lives in roms/ next to the build directory. */
-static const char *default_bios(char *buf, size_t len)
+static const char *default_rom(const char *name, char *buf, size_t len)
 {
     const char *env = getenv("AMBER_ROMS");
     if (env) {
-        snprintf(buf, len, "%s/bios.bin", env);
+        snprintf(buf, len, "%s/%s", env, name);
         return buf;
     }
     char exe[PATH_MAX];
@@ -169,7 +174,7 @@ static const char *default_bios(char *buf, size_t len)
             *slash = '\0';
             /* build/amber and build/san/amber both sit below the root. */
             for (int up = 0; up < 3; up++) {
-                snprintf(buf, len, "%s/roms/bios.bin", exe);
+                snprintf(buf, len, "%s/roms/%s", exe, name);
                 if (access(buf, R_OK) == 0)
                     return buf;
                 slash = strrchr(exe, '/');
@@ -179,7 +184,7 @@ static const char *default_bios(char *buf, size_t len)
             }
         }
     }
-    snprintf(buf, len, "roms/bios.bin");
+    snprintf(buf, len, "roms/%s", name);
     return buf;
 }
 
@@ -207,6 +212,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->cpu_hz = v;
             break;
         case OPT_BIOS: o->bios = optarg; break;
+        case OPT_VGABIOS: o->vgabios = optarg; break;
+        case OPT_TEXT_SCREEN: o->text_screen = optarg; break;
         case OPT_HEADLESS: o->headless = true; break;
         case OPT_SERIAL: o->serial = optarg; break;
         case OPT_DEBUGCON: o->debugcon = optarg; break;
@@ -261,6 +268,31 @@ static int open_backend(const char *opt, const char *spec, struct chr **out)
     return 0;
 }
 
+/* --text-screen: written whole to a temporary file, then renamed, so a
+ * failure never leaves half a file in place of a good one.  Empty in a
+ * graphics mode (CLI.md). */
+static int write_text_screen(struct machine *m, const char *path)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        fprintf(stderr, "amber: --text-screen: path too long\n");
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "amber: --text-screen: cannot write '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    void *vga = machine_find_device(m, "vga");
+    int r = vga ? vga_text_dump(vga, f) : 1;
+    if (fclose(f) || r < 0 || rename(tmp, path)) {
+        fprintf(stderr, "amber: --text-screen: cannot write '%s': %s\n", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 static int exit_status(const struct machine *m)
 {
     switch (m->stop) {
@@ -305,11 +337,14 @@ static int run_machine(int argc, char **argv)
         return r;
     }
 
-    char bios_buf[PATH_MAX + 16];
+    char bios_buf[PATH_MAX + 32], vgabios_buf[PATH_MAX + 32];
     struct machine_config cfg = {
         .ram_mib = o.ram_mib,
         .cpu_hz = o.cpu_hz,
-        .bios_path = o.bios ? o.bios : default_bios(bios_buf, sizeof bios_buf),
+        .bios_path = o.bios ? o.bios : default_rom("bios.bin", bios_buf, sizeof bios_buf),
+        .vgabios_path = o.vgabios ? o.vgabios
+                                  : default_rom("vgabios-stdvga.bin", vgabios_buf,
+                                                sizeof vgabios_buf),
         .debugcon = debugcon,
         .serial = serial,
         .no_reboot = o.no_reboot,
@@ -332,6 +367,9 @@ static int run_machine(int argc, char **argv)
     chr_flush(debugcon);
 
     int status = exit_status(m);
+    if (o.text_screen && write_text_screen(m, o.text_screen)) {
+        status = EXIT_BAD_USAGE;
+    }
     if (m->stop == STOP_DEAD || m->stop == STOP_BROKEN || m->stop == STOP_MAX_INSNS)
         fprintf(stderr, "amber: %s (at %04x:%08x, %s mode)\n", m->stop_detail,
                 m->cpu.seg[SEG_CS].sel, m->cpu.eip,

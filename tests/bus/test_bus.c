@@ -641,8 +641,12 @@ START_TEST(test_code_page_writes)
     ck_assert_uint_eq(b->ram[0x201f], 0x55);
     ck_assert_uint_eq(b->ram[0x2020], 0xcc);
 
-    /* Cleared: silent again, and the writes still land. */
+    /* Code pages take the slow path for writes; reads stay fast. */
+    ck_assert_ptr_null(bus_page_of(b, 0x2000)->write);
+    ck_assert_ptr_eq(bus_page_of(b, 0x2000)->read, b->ram + 0x2000);
+    /* Cleared: silent again, back on the fast path, writes still land. */
     bus_clear_code_page(b, 0x2000);
+    ck_assert_ptr_eq(bus_page_of(b, 0x2000)->write, b->ram + 0x2000);
     n_cw = 0;
     bus_write8(b, 0x2004, 0x66);
     bus_write16(b, 0x2006, 0x6666);
@@ -680,6 +684,45 @@ START_TEST(test_code_page_with_a20_off)
     ck_assert_uint_eq(n_cw, 2);
     ck_assert_uint_eq(cw[1].paddr, 0x7020);
     ck_assert_uint_eq(b->ram[0x7020], 2);
+}
+END_TEST
+
+static int map_changes;
+static void on_map_changed(void *opaque)
+{
+    ck_assert_ptr_eq(opaque, &map_changes);
+    map_changes++;
+}
+
+START_TEST(test_map_changed_notice)
+{
+    b->map_changed = on_map_changed;
+    b->map_changed_opaque = &map_changes;
+    map_changes = 0;
+    int ram = bus_map_ram(b, 0, 0x10000, 0);
+    ck_assert_int_gt(map_changes, 0);
+    int n = map_changes;
+    static uint8_t rom[0x1000];
+    ck_assert_int_gt(bus_map_rom(b, 0xf000, 0x1000, rom, "rom"), 0);
+    ck_assert_int_gt(map_changes, n);
+    n = map_changes;
+    bus_route(b, 0xf000, 0x1000, ram, BUS_ROUTE_WRITE);
+    ck_assert_int_gt(map_changes, n);
+    n = map_changes;
+    bus_unmap(b, 0x8000, 0x1000);
+    ck_assert_int_gt(map_changes, n);
+    n = map_changes;
+    bus_set_a20(b, false);
+    ck_assert_int_gt(map_changes, n);
+    n = map_changes;
+    bus_set_a20(b, true);
+    ck_assert_int_gt(map_changes, n);
+    /* Writes and code-page marks change no mapping. */
+    n = map_changes;
+    bus_write32(b, 0x100, 1);
+    bus_mark_code_page(b, 0x100);
+    bus_clear_code_page(b, 0x100);
+    ck_assert_int_eq(map_changes, n);
 }
 END_TEST
 
@@ -824,26 +867,35 @@ END_TEST
 
 START_TEST(test_port_partly_overridden)
 {
-    /* A later mapping takes ports out of an earlier one (the PC's 0x3F6
-     * inside 0x3F0-0x3F7): accesses covering both go to each owner. */
-    static struct dev fd, ide;
-    dev_fill(&fd);
-    dev_fill(&ide);
-    ck_assert_int_ge(bus_map_io(b, 0x3f0, 8, &ops_1_4, &fd, "fdc"), 0);
-    ck_assert_int_ge(bus_map_io(b, 0x3f6, 1, &ops_1_1, &ide, "ide"), 0);
-    bus_out(b, 0x3f4, 0x44332211, 4);
-    expect_call(&fd, 0, 'w', 4, 0x2211, 2);
-    expect_call(&ide, 0, 'w', 0, 0x33, 1);
-    expect_call(&fd, 1, 'w', 7, 0x44, 1);
-    ck_assert_uint_eq(fd.n, 2);
-    ck_assert_uint_eq(ide.n, 1);
-    fd.n = ide.n = 0;
-    bus_out(b, 0x3f6, 0x6655, 2);
-    expect_call(&ide, 0, 'w', 0, 0x55, 1);
-    expect_call(&fd, 0, 'w', 7, 0x66, 1);
-    ck_assert_uint_eq(fd.n, 1);
-    ck_assert_uint_eq(ide.n, 1);
-    ck_assert_uint_eq(bus_in(b, 0x3f6, 1), 0x55);
+    /* A handler mapped later over one port inside another's range (bus.h:
+     * 0xCF8 dword vs 0xCF9 byte) owns that port for accesses starting
+     * there; an access starting at the first handler and covered by its
+     * range still goes to it whole. */
+    static struct dev host, rst;
+    dev_fill(&host);
+    dev_fill(&rst);
+    ck_assert_int_ge(bus_map_io(b, 0xcf8, 4, &ops_1_4, &host, "bridge"), 0);
+    ck_assert_int_ge(bus_map_io(b, 0xcf9, 1, &ops_1_1, &rst, "reset"), 0);
+    ck_assert_ptr_eq(bus_io_handler(b, 0xcf9)->opaque, &rst);
+    bus_out(b, 0xcf8, 0x80000810u, 4);
+    ck_assert_uint_eq(host.n, 1);
+    ck_assert_uint_eq(rst.n, 0);
+    expect_call(&host, 0, 'w', 0, 0x80000810u, 4);
+    bus_out(b, 0xcf8, 0x1234, 2);
+    expect_call(&host, 1, 'w', 0, 0x1234, 2);
+    ck_assert_uint_eq(rst.n, 0);
+    bus_out(b, 0xcf9, 0x06, 1);
+    expect_call(&rst, 0, 'w', 0, 0x06, 1);
+    ck_assert_uint_eq(host.n, 2);
+    /* Starting at the byte handler: past its range, so split in halves;
+     * the byte after it is the bridge's again (offset 2). */
+    bus_out(b, 0xcf9, 0x6655, 2);
+    expect_call(&rst, 1, 'w', 0, 0x55, 1);
+    expect_call(&host, 2, 'w', 2, 0x66, 1);
+    ck_assert_uint_eq(rst.n, 2);
+    ck_assert_uint_eq(host.n, 3);
+    ck_assert_uint_eq(bus_in(b, 0xcf9, 1), 0x55);
+    ck_assert_uint_eq(bus_in(b, 0xcf8, 4), 0x80661234u);
 }
 END_TEST
 
@@ -979,6 +1031,7 @@ Suite *bus_suite(void)
     tcase_add_test(mem, test_block_across_regions);
     tcase_add_test(mem, test_code_page_writes);
     tcase_add_test(mem, test_code_page_with_a20_off);
+    tcase_add_test(mem, test_map_changed_notice);
     tcase_add_test(mem, test_mapping_bounds);
     suite_add_tcase(s, mem);
 

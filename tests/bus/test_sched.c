@@ -352,7 +352,7 @@ END_TEST
 
 /* ========================================================== determinism */
 
-#define DET_EVENTS 48
+#define DET_EVENTS 32
 #define DET_FIRES 1000000u
 
 struct det;
