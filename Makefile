@@ -46,10 +46,13 @@ setup:
 	    echo "setup: missing packages:$$missing (no apt-get here: install them by hand)" >&2; exit 1; \
 	  fi; \
 	  echo "setup: installing$$missing"; \
-	  $(SUDO) apt-get update -qq >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    --no-install-recommends $$missing >/dev/null \
-	    || { echo "setup: apt-get install$$missing failed" >&2; exit 1; }; \
+	  log=$$(mktemp); \
+	  { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	      --no-install-recommends $$missing; } >"$$log" 2>&1 \
+	    || { cat "$$log" >&2; rm -f "$$log"; \
+	         echo "setup: apt-get install$$missing failed" >&2; exit 1; }; \
+	  rm -f "$$log"; \
 	fi
 
 # ---------------------------------------------------------------- modules
