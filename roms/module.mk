@@ -1,6 +1,6 @@
 # ROMs the project builds itself (nasm), and the firmware Debian's seabios
 # package provides (copied, never committed; SeaBIOS is LGPLv3).
-ROM_IMAGES := $(BUILD)/roms/smoke.bin $(BUILD)/roms/bench.bin
+ROM_IMAGES := $(BUILD)/roms/smoke.bin $(BUILD)/roms/bench.bin $(BUILD)/roms/bench-paging.bin
 SEABIOS_DIR := /usr/share/seabios
 FIRMWARE := roms/bios.bin roms/vgabios-stdvga.bin
 
