@@ -110,6 +110,18 @@ unsigned sched_run_due(struct sched *s)
     return fired;
 }
 
+void sched_run_until(struct sched *s, uint64_t target)
+{
+    while (s->next_deadline <= target) {
+        if (s->next_deadline > s->now)
+            s->now = s->next_deadline;
+        sched_run_due(s);
+    }
+    if (target > s->now)
+        s->now = target;
+    sched_run_due(s);
+}
+
 static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c)
 {
     unsigned __int128 r = (unsigned __int128)a * b / c;

@@ -69,6 +69,11 @@ void sched_cancel(struct sched *s, struct sched_event *ev);
  * arm events (including themselves).  Returns how many fired. */
 unsigned sched_run_due(struct sched *s);
 
+/* Advances virtual time to target with nothing else running (an idle CPU,
+ * or a device test's clock step), firing every event at exactly its own
+ * deadline on the way. */
+void sched_run_until(struct sched *s, uint64_t target);
+
 /* Recomputes next_deadline from the events' own fields: after a restore. */
 void sched_recompute(struct sched *s);
 

@@ -71,15 +71,7 @@ static void teardown(void)
 /* Runs every event up to the target, each at its own deadline. */
 static void run_to(struct machine *mm, uint64_t target)
 {
-    struct sched *s = &mm->sched;
-    while (s->next_deadline <= target) {
-        if (s->next_deadline > s->now)
-            s->now = s->next_deadline;
-        sched_run_due(s);
-    }
-    if (target > s->now)
-        s->now = target;
-    sched_run_due(s);
+    sched_run_until(&mm->sched, target);
 }
 
 static void at_ns(int64_t ns)

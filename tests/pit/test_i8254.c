@@ -99,15 +99,7 @@ static uint8_t inb(uint16_t port) { return inb_m(m, port); }
  * at exactly its deadline. */
 static void clock_to_m(struct machine *mm, uint64_t target)
 {
-    struct sched *s = &mm->sched;
-    while (s->next_deadline <= target) {
-        if (s->next_deadline > s->now)
-            s->now = s->next_deadline;
-        sched_run_due(s);
-    }
-    if (target > s->now)
-        s->now = target;
-    sched_run_due(s);
+    sched_run_until(&mm->sched, target);
 }
 static void clock_to(uint64_t t) { clock_to_m(m, t); }
 static void to_tick(uint64_t k) { clock_to(k * CPT); }
