@@ -38,11 +38,23 @@ static void pam_apply(struct i440fx *h)
         if (base + size > m->bus.ram_size)
             continue; /* no RAM behind this segment */
         unsigned attr = (h->pci.config[reg] >> shift) & 3;
-        /* The PCI side: the firmware copy where it exists, else nothing. */
-        int pci_side = m->bios_low_region > 0 && base >= m->bios_low_base
-                           ? m->bios_low_region : 0;
-        bus_route(&m->bus, base, size, attr & 1 ? m->ram_region : pci_side, BUS_ROUTE_READ);
-        bus_route(&m->bus, base, size, attr & 2 ? m->ram_region : pci_side, BUS_ROUTE_WRITE);
+        /* The PCI side of the segment: the firmware copy where it reaches
+         * (a firmware smaller than the segment covers only its top), and
+         * nothing below it. */
+        uint32_t rom_from = base + size;
+        if (m->bios_low_region > 0 && m->bios_low_base < base + size)
+            rom_from = m->bios_low_base > base ? m->bios_low_base : base;
+        for (int write = 0; write < 2; write++) {
+            int which = write ? BUS_ROUTE_WRITE : BUS_ROUTE_READ;
+            if (attr & (write ? 2 : 1)) {
+                bus_route(&m->bus, base, size, m->ram_region, which);
+                continue;
+            }
+            if (rom_from > base)
+                bus_route(&m->bus, base, rom_from - base, 0, which);
+            if (rom_from < base + size)
+                bus_route(&m->bus, rom_from, base + size - rom_from, m->bios_low_region, which);
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 #include "devices/postcode.h"
 #include "devices/vga.h"
 #include "mmu/mmu.h"
+#include "ui/serial_watch.h"
 #include "ui/tools.h"
 
 #define EXIT_BAD_USAGE 2
@@ -101,6 +102,8 @@ static const char usage_text[] =
     "  --bios FILE               system firmware (default: roms/bios.bin)\n"
     "  --vgabios FILE            VGA option ROM (default: roms/vgabios-stdvga.bin)\n"
     "  --text-screen FILE        write the VGA text screen when the run ends\n"
+    "  --until-serial STRING     stop with success once COM1 output contains STRING\n"
+    "  --serial-script FILE      drive COM1: lines 'expect STRING' and 'send TEXT'\n"
     "  --headless                no window\n"
     "  --serial SPEC             COM1 back end: stdio | file:PATH | none\n"
     "  --debugcon SPEC           debug ports 0xE9/0x402: stdio | file:PATH | none\n"
@@ -112,7 +115,7 @@ static const char usage_text[] =
     "  --cpu-hz N                virtual CPU clock in Hz (default 500000000)\n"
     "\n"
     "Not implemented yet (exit 2): --hda --hdb --cdrom --fda --boot\n"
-    "  --kernel --initrd --append --serial-script --until-serial --screenshot\n"
+    "  --kernel --initrd --append --screenshot\n"
     "  --debug --debug-script --gdb --checkpoint-at --restore\n"
     "  --guest-checkpoints, --clock realtime, tcp: back ends\n"
     "\n"
@@ -126,6 +129,8 @@ struct options {
     const char *bios;
     const char *vgabios;
     const char *text_screen;
+    const char *until_serial;
+    const char *serial_script;
     const char *serial;
     const char *debugcon;
     const char *log_spec;
@@ -214,6 +219,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_BIOS: o->bios = optarg; break;
         case OPT_VGABIOS: o->vgabios = optarg; break;
         case OPT_TEXT_SCREEN: o->text_screen = optarg; break;
+        case OPT_UNTIL_SERIAL: o->until_serial = optarg; break;
+        case OPT_SERIAL_SCRIPT: o->serial_script = optarg; break;
         case OPT_HEADLESS: o->headless = true; break;
         case OPT_SERIAL: o->serial = optarg; break;
         case OPT_DEBUGCON: o->debugcon = optarg; break;
@@ -359,6 +366,19 @@ static int run_machine(int argc, char **argv)
     }
     if (o.log_spec)
         memcpy(m->log.level, probe.level, sizeof m->log.level);
+    struct serial_watch *watch = NULL;
+    if (o.until_serial || o.serial_script) {
+        watch = serial_watch_new(o.until_serial, o.serial_script, err, sizeof err);
+        if (!watch || serial_watch_attach(watch, m, err, sizeof err)) {
+            fprintf(stderr, "amber: %s\n", err);
+            machine_destroy(m);
+            free(m);
+            serial_watch_free(watch);
+            chr_close(serial);
+            chr_close(debugcon);
+            return EXIT_BAD_USAGE;
+        }
+    }
 
     double t0 = host_seconds();
     machine_run(m, o.max_insns);
@@ -367,6 +387,14 @@ static int run_machine(int argc, char **argv)
     chr_flush(debugcon);
 
     int status = exit_status(m);
+    /* --until-serial: a run that ends without the string is status 5,
+     * unless the guest chose its status through the exit device. */
+    if (watch && o.until_serial && !serial_watch_matched(watch) && m->stop != STOP_EXIT_DEVICE) {
+        fprintf(stderr, "amber: --until-serial: '%s' was not seen on COM1\n", o.until_serial);
+        status = EXIT_NO_MATCH;
+    }
+    if (watch && serial_watch_pending(watch))
+        fprintf(stderr, "amber: --serial-script stopped at: %s\n", serial_watch_pending(watch));
     if (o.text_screen && write_text_screen(m, o.text_screen)) {
         status = EXIT_BAD_USAGE;
     }
@@ -407,6 +435,7 @@ static int run_machine(int argc, char **argv)
     }
     machine_destroy(m);
     free(m);
+    serial_watch_free(watch);
     chr_close(serial);
     chr_close(debugcon);
     return status;

@@ -121,6 +121,26 @@ START_TEST(test_pam_c_segments)
 }
 END_TEST
 
+/* A firmware smaller than the 64 KiB F segment: with PAM off its copy below
+ * 1 MiB is still visible at the top of the segment, and nothing below it. */
+START_TEST(test_small_firmware_low_copy)
+{
+    struct machine *s = calloc(1, sizeof *s);
+    ck_assert_int_eq(machine_init(s, RAM, 0), 0);
+    static uint8_t small[4096];
+    memset(small, 0xC3, sizeof small);
+    small[0] = 0x5A;
+    s->bios_low_base = 0x100000 - sizeof small;
+    s->bios_low_region = bus_map_rom(&s->bus, s->bios_low_base, sizeof small, small, "bios-low");
+    ck_assert_ptr_nonnull(machine_add_device(s, &i440fx_ops, NULL));
+    ck_assert_uint_eq(bus_read8(&s->bus, 0xFF000), 0x5A);
+    ck_assert_uint_eq(bus_read8(&s->bus, 0xFFFFF), 0xC3);
+    ck_assert_uint_eq(bus_read8(&s->bus, 0xF0000), 0xff); /* below the copy: nothing */
+    machine_destroy(s);
+    free(s);
+}
+END_TEST
+
 /* A reset restores the power-on PAM state: reads from the firmware again. */
 START_TEST(test_reset_restores_pam)
 {
@@ -233,6 +253,7 @@ Suite *chipset_suite(void)
     tcase_add_test(tc, test_config_address_register);
     tcase_add_test(tc, test_pam_shadowing);
     tcase_add_test(tc, test_pam_c_segments);
+    tcase_add_test(tc, test_small_firmware_low_copy);
     tcase_add_test(tc, test_reset_restores_pam);
     tcase_add_test(tc, test_reset_control);
     tcase_add_test(tc, test_port_92);

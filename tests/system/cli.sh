@@ -48,7 +48,7 @@ expect odd-bios 2 "multiple of 4 KiB" -- --bios "$tmp/odd.bin"
 # Options of CLI.md that are not built yet: status 2, "not implemented yet".
 for opt in "--hda x" "--cdrom x" "--fda x" "--kernel x" "--screenshot x.png" \
            "--debug" "--gdb 1234" "--restore x" \
-           "--checkpoint-at 5:x" "--until-serial x" "--clock realtime" "--serial tcp:127.0.0.1:5555"; do
+           "--checkpoint-at 5:x" "--clock realtime" "--serial tcp:127.0.0.1:5555"; do
     # shellcheck disable=SC2086
     expect "not-implemented ${opt%% *}" 2 "not implemented yet" -- $opt --bios "$SMOKE"
 done
@@ -88,6 +88,26 @@ expect triple-fault 4 "triple fault" -- --bios "$tmp/triple.bin" --no-reboot
 # mov al,12h; out 80h,al; mov al,34h; out 80h,al; mov al,0; out 0F4h,al
 rom "$tmp/post.bin" b0 12 e6 80 b0 34 e6 80 b0 00 e6 f4
 expect post-codes 0 "2 POST codes, latest first: 34 12" -- --bios "$tmp/post.bin" --stats
+
+# COM1: --until-serial and --serial-script against a firmware that prints
+# HELLO and then echoes what it receives.
+nasm -f bin -o "$tmp/echo.bin" tests/system/roms/serial_echo.asm
+expect until-serial 0 "" -- --bios "$tmp/echo.bin" --serial none --until-serial HELLO \
+    --max-insns 5000000
+expect until-serial-missing 5 "'nope' was not seen on COM1" -- --bios "$tmp/echo.bin" \
+    --serial none --until-serial nope --max-insns 2000000
+printf 'expect HELLO\nsend ping\\r\\n\nexpect ping\nsend done\n' >"$tmp/script"
+expect serial-script 0 "" -- --bios "$tmp/echo.bin" --serial none --serial-script "$tmp/script" \
+    --until-serial done --max-insns 50000000
+expect serial-script-stuck 5 "serial-script stopped at: never" -- --bios "$tmp/echo.bin" \
+    --serial none --serial-script <(printf 'expect never\n') --until-serial x --max-insns 2000000
+printf 'expect HELLO\nbogus\n' >"$tmp/bad-script"
+expect serial-script-bad 2 "bad-script:2: expected 'expect STRING' or 'send TEXT'" -- \
+    --bios "$tmp/echo.bin" --serial-script "$tmp/bad-script"
+expect serial-file 0 "" -- --bios "$tmp/echo.bin" --serial "file:$tmp/com1" --until-serial HELLO \
+    --max-insns 5000000
+if grep -q HELLO "$tmp/com1"; then pass=$((pass + 1)); else
+    echo "FAIL serial file back end: no HELLO in $tmp/com1"; fail=$((fail + 1)); fi
 
 # Determinism: two runs of the same program give the same counts.
 a=$("$AMBER" --bios "$SMOKE" --stats 2>&1 | grep -o '[0-9]* instructions, [0-9]* cycles')
