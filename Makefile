@@ -31,7 +31,8 @@ LDLIBS   := -lz -lm
 # Debian packages the build, the tests and the guests need.  Installed only
 # when missing, quietly; a second run does nothing.
 SETUP_PACKAGES := pkg-config libsdl2-dev libpng-dev zlib1g-dev check \
-                  libreadline-dev nasm gcc-multilib seabios
+                  libreadline-dev nasm gcc-multilib seabios \
+                  syslinux syslinux-common isolinux mtools dosfstools xorriso fdisk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup
