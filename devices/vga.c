@@ -1,70 +1,15 @@
 /* The Bochs/QEMU standard VGA: registers, the planar memory pipeline, the
- * PCI function, the DISPI (VBE) registers and the text screen.  Register
- * behaviour follows the IBM VGA technical reference and FreeVGA's register
- * descriptions; DISPI follows the Bochs interface as QEMU implements it (the
- * vgabios is written for it). */
+ * PCI function, the DISPI (VBE) registers and the text screen.  The
+ * rendered picture is in devices/vga_render.c.
+ * Register behaviour follows the IBM VGA technical reference and FreeVGA's
+ * register descriptions; DISPI follows the Bochs interface as QEMU
+ * implements it (the vgabios is written for it). */
 #include "devices/vga.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "snapshot/state.h"
-
-#define VGA_SEQ_REGS 5
-#define VGA_CRTC_REGS 25
-#define VGA_GC_REGS 9
-#define VGA_AC_REGS 21
-#define VGA_BAR_CACHE 4
-
-/* Regions made for a BAR at some base, kept for when it comes back there. */
-struct vga_bar_cache {
-    uint32_t base;
-    int rd, wr;             /* read and write regions; 0 = empty slot */
-};
-
-/* One BAR's place on the bus. */
-struct vga_bar_map {
-    uint32_t base;          /* mapped at, or PCI_BAR_UNMAPPED */
-    uint32_t size;
-    int rd, wr;             /* the regions routed while mapped */
-    struct vga_bar_cache cache[VGA_BAR_CACHE];
-    unsigned next;          /* cache slot to reuse next */
-};
-
-struct vga {
-    struct machine *m;
-    uint8_t *vram;          /* VGA_VRAM_SIZE bytes, saved like RAM */
-
-    /* Guest-visible registers. */
-    uint8_t misc;           /* miscellaneous output */
-    uint8_t vse;            /* 0x3C3 video subsystem enable */
-    uint8_t fcr;            /* feature control */
-    uint8_t seq_index, seq[VGA_SEQ_REGS];
-    uint8_t crtc_index, crtc[VGA_CRTC_REGS];
-    uint8_t gc_index, gc[VGA_GC_REGS];
-    uint8_t ac_index;
-    bool ac_flipflop;       /* true: the next 0x3C0 write is data */
-    uint8_t ac[VGA_AC_REGS];
-    uint8_t pel_mask;
-    uint8_t dac_read_index, dac_write_index;
-    uint8_t dac_read_sub, dac_write_sub; /* component 0-2 */
-    uint8_t dac_state;      /* 0x3C7: 0 after a write index, 3 after a read index */
-    uint8_t dac_cache[3];
-    uint8_t palette[768];
-    uint8_t latch[4];
-    uint16_t vbe_index;
-    uint16_t vbe[VBE_DISPI_NREGS];
-    struct pci_device pci;
-
-    /* Derived from the DISPI registers. */
-    uint32_t vbe_line_offset; /* bytes per virtual line */
-    uint32_t vbe_start;       /* display start, bytes */
-
-    /* Configuration. */
-    uint8_t *rom;           /* the VGA BIOS, padded to the ROM BAR size */
-    struct vga_bar_map lfb, rombar;
-    uint8_t glyph[32];      /* vga_font_glyph's buffer */
-};
 
 #define WINDOW_BASE 0xA0000u
 #define WINDOW_SIZE 0x20000u
@@ -80,11 +25,6 @@ static const uint8_t ac_mask[VGA_AC_REGS] = {
     0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f,
     0xef, 0xff, 0x3f, 0x0f, 0x0f,
 };
-
-static bool vga_dispi_enabled(const struct vga *v)
-{
-    return v->vbe[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED;
-}
 
 /* ------------------------------------------------------------- timing */
 
@@ -540,6 +480,8 @@ static uint8_t vga_mem_read(struct vga *v, uint32_t a)
     if (v->seq[4] & 0x08) { /* chain 4: VRAM byte by byte */
         off &= VGA_VRAM_SIZE - 1;
         load_latches(v, off >> 2);
+        if ((v->gc[5] & 0x08) && !vga_dispi_enabled(v))
+            return color_compare(v);
         return v->vram[off];
     }
     unsigned plane = v->gc[4] & 3;
@@ -597,8 +539,23 @@ static void vga_mem_write(struct vga *v, uint32_t a, uint8_t val)
         return;
     if (v->seq[4] & 0x08) { /* chain 4: plane = address bits 0-1 */
         off &= VGA_VRAM_SIZE - 1;
-        if (v->seq[2] & (1u << (off & 3)))
+        unsigned p = off & 3;
+        if (!(v->seq[2] >> p & 1))
+            return;
+        /* The write still goes through the write mode, set/reset, logical
+         * function and bit mask, as on a real VGA (QEMU and Bochs skip them);
+         * with the mode 13h values it is a plain store.  The DISPI banked
+         * window stores plainly, as on QEMU, whatever a VGA mode left in the
+         * graphics controller. */
+        bool plain = (v->gc[5] & 3) == 0 && !(v->gc[1] >> p & 1) && !v->gc[3] &&
+                     v->gc[8] == 0xff;
+        if (plain || vga_dispi_enabled(v)) {
             v->vram[off] = val;
+            return;
+        }
+        uint8_t out[4];
+        pipeline(v, val, out);
+        v->vram[off] = out[p];
         return;
     }
     unsigned planes = v->seq[2] & 0x0f;
@@ -889,7 +846,7 @@ static bool graphics_mode(const struct vga *v)
 /* The plane offset the CRTC reads for memory address ma: byte mode as is,
  * word mode (CR17 bit 6 clear) shifted by one with MA13 or MA15 (CR17 bit 5)
  * in bit 0, doubleword mode (CR14 bit 6) rotated by two. */
-static uint32_t crtc_plane_offset(const struct vga *v, uint16_t ma)
+uint32_t vga_crtc_plane_offset(const struct vga *v, uint16_t ma)
 {
     if (v->crtc[0x14] & 0x40)
         return (uint16_t)(ma << 2 | ma >> 14);
@@ -937,7 +894,7 @@ int vga_text_snapshot(void *vga, struct vga_text *t)
         }
         for (unsigned c = 0; c < t->cols; c++) {
             uint16_t ma = (uint16_t)(row_ma + c);
-            uint32_t off = crtc_plane_offset(v, ma) * 4;
+            uint32_t off = vga_crtc_plane_offset(v, ma) * 4;
             t->cell[r * t->cols + c] =
                 (struct vga_cell){ v->vram[off], v->vram[off + 1] };
             if (ma == t->cursor_addr && t->cursor_enabled && c + skew < t->cols &&
@@ -979,13 +936,18 @@ int vga_text_dump(void *vga, FILE *f)
 /* Character maps: 8 KiB each in plane 2, in the order 0, 16, 32, 48, 8, 24,
  * 40, 56 KiB.  Map A (attribute bit 3 set) is SR03 bits 5,3,2; map B
  * (bit 3 clear) bits 4,1,0. */
-const uint8_t *vga_font_glyph_attr(void *vga, uint8_t ch, uint8_t attr, unsigned *height)
+uint32_t vga_font_base(const struct vga *v, uint8_t attr)
 {
-    struct vga *v = vga;
     uint8_t sr3 = v->seq[3];
     unsigned map = attr & 0x08 ? ((sr3 >> 3 & 4) | (sr3 >> 2 & 3))
                                : ((sr3 >> 2 & 4) | (sr3 & 3));
-    uint32_t base = (map & 3u) << 14 | (map & 4u) << 11;
+    return (map & 3u) << 14 | (map & 4u) << 11;
+}
+
+const uint8_t *vga_font_glyph_attr(void *vga, uint8_t ch, uint8_t attr, unsigned *height)
+{
+    struct vga *v = vga;
+    uint32_t base = vga_font_base(v, attr);
     unsigned h = (v->crtc[0x09] & 0x1fu) + 1;
     for (unsigned k = 0; k < h; k++)
         v->glyph[k] = v->vram[(base + ch * 32u + k) * 4 + 2];

@@ -14,3 +14,11 @@ $(UNIT_RUNNER): $(UNIT_TEST_OBJS) $(UI_LIB_OBJS) $(LIBAMBER)
 	$(CC) $(LDFLAGS) $^ $(CHECK_LIBS) $(LDLIBS) -o $@
 
 TEST_TARGETS := $(UNIT_RUNNER) $(AMBER) roms
+
+# A libpng pixel dumper for the screenshot system test.
+PNGCAT := $(BUILD)/tests/pngcat
+$(PNGCAT): tests/ui/pngcat.c | setup
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags libpng) $< $(LDFLAGS) \
+	    $(shell pkg-config --libs libpng) -o $@
+TEST_TARGETS += $(PNGCAT)

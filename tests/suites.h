@@ -18,11 +18,13 @@
     X(i8042_suite)              \
     X(portfuzz_suite)           \
     X(vga_suite)                \
+    X(vga_render_suite)         \
     X(cpu_suite)                \
     X(mmu_suite)                \
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \
-    X(vecfile_suite)
+    X(vecfile_suite)            \
+    X(screenshot_suite)
 
 Suite *bus_suite(void);
 #define DECLARE(fn) Suite *fn(void);

@@ -15,6 +15,7 @@
 #include "devices/postcode.h"
 #include "devices/vga.h"
 #include "mmu/mmu.h"
+#include "ui/screenshot.h"
 #include "ui/serial_watch.h"
 #include "ui/tools.h"
 
@@ -102,6 +103,7 @@ static const char usage_text[] =
     "  --bios FILE               system firmware (default: roms/bios.bin)\n"
     "  --vgabios FILE            VGA option ROM (default: roms/vgabios-stdvga.bin)\n"
     "  --text-screen FILE        write the VGA text screen when the run ends\n"
+    "  --screenshot FILE.png     write the display to a PNG when the run ends\n"
     "  --until-serial STRING     stop with success once COM1 output contains STRING\n"
     "  --serial-script FILE      drive COM1: lines 'expect STRING' and 'send TEXT'\n"
     "  --headless                no window\n"
@@ -115,7 +117,7 @@ static const char usage_text[] =
     "  --cpu-hz N                virtual CPU clock in Hz (default 500000000)\n"
     "\n"
     "Not implemented yet (exit 2): --hda --hdb --cdrom --fda --boot\n"
-    "  --kernel --initrd --append --screenshot\n"
+    "  --kernel --initrd --append\n"
     "  --debug --debug-script --gdb --checkpoint-at --restore\n"
     "  --guest-checkpoints, --clock realtime, tcp: back ends\n"
     "\n"
@@ -131,6 +133,7 @@ struct options {
     const char *text_screen;
     const char *until_serial;
     const char *serial_script;
+    const char *screenshot;
     const char *serial;
     const char *debugcon;
     const char *log_spec;
@@ -220,6 +223,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_VGABIOS: o->vgabios = optarg; break;
         case OPT_TEXT_SCREEN: o->text_screen = optarg; break;
         case OPT_UNTIL_SERIAL: o->until_serial = optarg; break;
+        case OPT_SCREENSHOT: o->screenshot = optarg; break;
         case OPT_SERIAL_SCRIPT: o->serial_script = optarg; break;
         case OPT_HEADLESS: o->headless = true; break;
         case OPT_SERIAL: o->serial = optarg; break;
@@ -395,8 +399,14 @@ static int run_machine(int argc, char **argv)
     }
     if (watch && serial_watch_pending(watch))
         fprintf(stderr, "amber: --serial-script stopped at: %s\n", serial_watch_pending(watch));
-    if (o.text_screen && write_text_screen(m, o.text_screen)) {
+    if (o.text_screen && write_text_screen(m, o.text_screen))
         status = EXIT_BAD_USAGE;
+    if (o.screenshot) {
+        char serr[PATH_MAX + 256];
+        if (screenshot_machine(m, o.screenshot, serr, sizeof serr)) {
+            fprintf(stderr, "amber: --screenshot: %s\n", serr);
+            status = EXIT_BAD_USAGE;
+        }
     }
     if (m->stop == STOP_DEAD || m->stop == STOP_BROKEN || m->stop == STOP_MAX_INSNS)
         fprintf(stderr, "amber: %s (at %04x:%08x, %s mode)\n", m->stop_detail,
