@@ -78,6 +78,7 @@ include roms/module.mk
 include tests/module.mk
 include tests/baremetal/module.mk
 include tests/difftest/module.mk
+include tests/images/module.mk
 
 AMBER_OBJS := $(call obj,$(AMBER_SRCS))
 UI_OBJS    := $(call obj,$(UI_SRCS))

@@ -20,6 +20,10 @@
 #include "devices/uart16550.h"
 #include "devices/i8042.h"
 #include "devices/vga.h"
+#include "devices/i8237.h"
+#include "devices/fdc.h"
+#include "devices/ide.h"
+#include "devices/block.h"
 
 #define VGA_WINDOW_BASE 0xA0000u
 #define VGA_WINDOW_SIZE 0x20000u
@@ -134,8 +138,27 @@ static int fill_fw_cfg(struct machine *m, void *fw)
 
 /* The CMOS bytes a PC BIOS reads (IBM AT layout plus what SeaBIOS reads on
  * QEMU's machine), with the standard checksum over 0x10-0x2D. */
-static void fill_cmos(struct machine *m, void *rtc)
+/* CMOS boot order (what SeaBIOS reads without a bootorder file): device
+ * codes floppy 1, hard disk 2, CD-ROM 3; 0x3D holds the first two (first in
+ * the low nibble), 0x38's high nibble the third. */
+static void boot_order(const char *order, uint8_t *r3d, uint8_t *r38)
 {
+    unsigned code[3] = { 0, 0, 0 };
+    for (unsigned k = 0; k < 3 && order[k]; k++)
+        code[k] = order[k] == 'a' ? 1 : order[k] == 'c' ? 2 : 3;
+    *r3d = (uint8_t)(code[0] | code[1] << 4);
+    *r38 = (uint8_t)(code[2] << 4);
+}
+
+static void fill_cmos(struct machine *m, void *rtc, void *fdc, const char *order)
+{
+    uint8_t r3d, r38;
+    boot_order(order ? order : "cda", &r3d, &r38);
+    unsigned fd0 = fdc_cmos_type(fdc, 0), fd1 = fdc_cmos_type(fdc, 1);
+    unsigned floppies = (fd0 != 0) + (fd1 != 0);
+    /* Equipment byte: bit 0 floppy drives present, bits 7-6 their count - 1;
+     * display bits 5-4 = 00 (EGA/VGA); no FPU yet (bit 1). */
+    uint8_t equipment = floppies ? (uint8_t)(0x01 | ((floppies - 1) << 6)) : 0;
     uint32_t ram = m->bus.ram_size;
     uint32_t ext_kib = ram > 0x100000 ? (ram - 0x100000) / 1024 : 0;
     if (ext_kib > 0xffff)
@@ -145,15 +168,15 @@ static void fill_cmos(struct machine *m, void *rtc)
         above16 = 0xffff;
     const struct { uint8_t index, value; } bytes[] = {
         { 0x0f, 0x00 },                     /* shutdown status: normal */
-        { 0x10, 0x00 },                     /* no floppy drives */
+        { 0x10, (uint8_t)(fd0 << 4 | fd1) }, /* floppy drive types */
         { 0x12, 0x00 },                     /* no legacy hard disk types */
-        { 0x14, 0x00 },                     /* equipment: no floppy, no FPU, VGA */
+        { 0x14, equipment },
         { 0x15, 0x80 }, { 0x16, 0x02 },     /* base memory: 640 KiB */
         { 0x17, (uint8_t)ext_kib }, { 0x18, (uint8_t)(ext_kib >> 8) },
         { 0x30, (uint8_t)ext_kib }, { 0x31, (uint8_t)(ext_kib >> 8) },
         { 0x34, (uint8_t)above16 }, { 0x35, (uint8_t)(above16 >> 8) },
-        { 0x3d, 0x32 },                     /* boot: hard disk, then CD-ROM */
-        { 0x38, 0x10 },                     /* then floppy */
+        { 0x3d, r3d },                      /* boot: first and second device */
+        { 0x38, r38 },                      /* third device */
         { 0x5b, 0 }, { 0x5c, 0 }, { 0x5d, 0 }, /* no RAM above 4 GiB */
         { 0x5f, 0 },                        /* one CPU */
     };
@@ -164,6 +187,45 @@ static void fill_cmos(struct machine *m, void *rtc)
         sum += mc146818_get_cmos(rtc, k);
     mc146818_set_cmos(rtc, 0x2e, (uint8_t)(sum >> 8));
     mc146818_set_cmos(rtc, 0x2f, (uint8_t)sum);
+}
+
+/* Opens one drive's image and attaches it; errors name the option. */
+static int attach_ide(void *ide, const char *opt, const char *path, unsigned channel,
+                      unsigned unit, bool cdrom, char *err, size_t errlen)
+{
+    struct blk *b;
+    char why[512];
+    if (blk_open(path, cdrom ? BLK_READ_ONLY | BLK_ISO : 0, NULL, &b, why, sizeof why)) {
+        snprintf(err, errlen, "%s: %s", opt, why);
+        return -1;
+    }
+    if (ide_attach(ide, channel, unit, b, cdrom)) {
+        snprintf(err, errlen, "%s: cannot attach '%s'", opt, path);
+        blk_close(b);
+        return -1;
+    }
+    return 0;
+}
+
+static int attach_media(struct machine *m, const struct machine_config *cfg, void *ide,
+                        void *fdc, char *err, size_t errlen)
+{
+    if ((cfg->hda && attach_ide(ide, "--hda", cfg->hda, 0, 0, false, err, errlen)) ||
+        (cfg->hdb && attach_ide(ide, "--hdb", cfg->hdb, 0, 1, false, err, errlen)) ||
+        (cfg->cdrom && attach_ide(ide, "--cdrom", cfg->cdrom, 1, 0, true, err, errlen)))
+        return -1;
+    if (cfg->fda) {
+        char why[512];
+        if (blk_open(cfg->fda, 0, NULL, &m->floppy, why, sizeof why)) {
+            snprintf(err, errlen, "--fda: %s", why);
+            return -1;
+        }
+        if (fdc_attach(fdc, 0, m->floppy, why, sizeof why)) {
+            snprintf(err, errlen, "--fda: %s", why);
+            return -1; /* machine_destroy closes m->floppy */
+        }
+    }
+    return 0;
 }
 
 int board_init(struct machine *m, const struct machine_config *cfg, char *err,
@@ -185,12 +247,18 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
     if (cfg->bios_path && load_bios(m, cfg->bios_path, err, errlen))
         goto fail;
     struct dev_cfg dc = { .chr = cfg->debugcon };
-    void *fw, *pic, *rtc, *kbc, *vga;
+    void *fw, *pic, *rtc, *kbc, *vga, *fdc, *ide;
     struct dev_cfg pic_cfg = { .irq = &m->intr };
     if (!machine_add_device(m, &i440fx_ops, NULL) || !machine_add_device(m, &piix3_ops, NULL) ||
         !(vga = machine_add_device(m, &vga_ops, NULL)) ||
         !(pic = machine_add_device(m, &i8259_ops, &pic_cfg)) ||
         !machine_add_device(m, &i8254_ops, &(struct dev_cfg){ .irq = i8259_irq_line(pic, 0) }) ||
+        !machine_add_device(m, &i8237_ops, NULL) ||
+        !(fdc = machine_add_device(m, &fdc_ops,
+                                   &(struct dev_cfg){ .irq = i8259_irq_line(pic, FDC_IRQ) })) ||
+        /* After the floppy controller: the IDE's 0x3F6 sits in its block. */
+        !(ide = machine_add_device(m, &ide_ops,
+                                   &(struct dev_cfg){ .irq = i8259_irq_line(pic, 14) })) ||
         !(rtc = mc146818_create_with(m, &(struct dev_cfg){ .irq = i8259_irq_line(pic, 8) },
                                      cfg->rtc_epoch ? cfg->rtc_epoch : MC146818_DEFAULT_EPOCH)) ||
         !machine_add_device(m, &uart16550_ops,
@@ -211,9 +279,12 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
         goto fail;
     }
     i8042_connect_irq12(kbc, i8259_irq_line(pic, 12));
+    ide_connect_irqs(ide, i8259_irq_line(pic, 14), i8259_irq_line(pic, 15));
     if (cfg->vgabios_path && load_vgabios(vga, cfg->vgabios_path, err, errlen))
         goto fail;
-    fill_cmos(m, rtc);
+    if (attach_media(m, cfg, ide, fdc, err, errlen))
+        goto fail;
+    fill_cmos(m, rtc, fdc, cfg->boot);
     machine_reset(m);
     return 0;
 fail:

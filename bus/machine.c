@@ -1,5 +1,7 @@
 #include "bus/machine.h"
 
+#include "devices/block.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,9 @@ void machine_destroy(struct machine *m)
     cpu_destroy(m);
     bus_destroy(&m->bus);
     free(m->bios);
+    if (m->floppy)
+        blk_close(m->floppy);
+    m->floppy = NULL;
     m->n_devs = 0;
     m->bios = NULL;
 }

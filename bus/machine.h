@@ -64,6 +64,10 @@ struct machine_config {
     struct chr *debugcon;       /* back end of ports 0xE9/0x402, or NULL */
     struct chr *serial;         /* COM1's back end, or NULL */
     int64_t rtc_epoch;          /* deterministic RTC start, Unix seconds; 0 = default */
+    const char *hda, *hdb;      /* IDE disk images (primary master/slave) */
+    const char *cdrom;          /* ISO image, secondary master */
+    const char *fda;            /* floppy image, drive A */
+    const char *boot;           /* boot order: letters a, c, d; NULL = "cda" */
     bool no_reboot;
 };
 
@@ -90,9 +94,14 @@ struct machine {
     unsigned n_devs;
 
     uint8_t *bios;              /* firmware image, owned */
+    struct blk *floppy;         /* drive A's image (the controller does not own it) */
     uint32_t bios_size;
     bool no_reboot;
     bool reset_pending;
+
+    /* The debugger (debugger/debugger.h), NULL when none is attached.  Not
+     * state; the CPU reaches it only through its hooks (cpu/cpu.h). */
+    struct debugger *dbg;
 
     enum machine_stop stop;
     int exit_status;            /* for STOP_EXIT_DEVICE */

@@ -37,6 +37,7 @@ struct blk {
 /* Open flags. */
 #define BLK_READ_ONLY 0x1u  /* the guest cannot write (CD-ROM) */
 #define BLK_OVERLAY   0x2u  /* writes go to overlay_path, base opened read-only */
+#define BLK_ISO       0x4u  /* must be an ISO 9660 image (see blk_check_iso) */
 
 /* Opens an image.  Returns 0, or -1 with a message naming the file and the
  * problem (missing, unreadable, empty, not a multiple of 512 bytes, an
@@ -44,6 +45,15 @@ struct blk {
 int blk_open(const char *path, unsigned flags, const char *overlay_path, struct blk **out,
              char *err, size_t errlen);
 void blk_close(struct blk *b);
+
+/* Whether b holds an ISO 9660 image: a whole number of 2048-byte sectors
+ * and the primary volume descriptor (type 1, "CD001", version 1) at sector
+ * 16.  Returns 0, or -1 with "'PATH' is not an ISO 9660 image (...)".
+ * blk_open does this itself when given BLK_ISO. */
+int blk_check_iso(struct blk *b, char *err, size_t errlen);
+
+/* The overlay file of an overlay back end, NULL for any other. */
+const char *blk_overlay_path(const struct blk *b);
 
 static inline int blk_read(struct blk *b, uint64_t off, void *buf, size_t len)
 {

@@ -15,6 +15,10 @@
     X(i8254_suite)              \
     X(mc146818_suite)           \
     X(uart16550_suite)          \
+    X(i8237_suite)              \
+    X(fdc_suite)                \
+    X(block_suite)              \
+    X(ide_suite)                \
     X(i8042_suite)              \
     X(portfuzz_suite)           \
     X(vga_suite)                \

@@ -104,6 +104,10 @@ static const char usage_text[] =
     "  --vgabios FILE            VGA option ROM (default: roms/vgabios-stdvga.bin)\n"
     "  --text-screen FILE        write the VGA text screen when the run ends\n"
     "  --screenshot FILE.png     write the display to a PNG when the run ends\n"
+    "  --hda FILE  --hdb FILE    IDE disks (raw images)\n"
+    "  --cdrom FILE              ATAPI CD-ROM (ISO image)\n"
+    "  --fda FILE                floppy drive A (1.44 MB image)\n"
+    "  --boot ORDER              c = disk, d = CD-ROM, a = floppy (default cda)\n"
     "  --until-serial STRING     stop with success once COM1 output contains STRING\n"
     "  --serial-script FILE      drive COM1: lines 'expect STRING' and 'send TEXT'\n"
     "  --headless                no window\n"
@@ -116,8 +120,7 @@ static const char usage_text[] =
     "  --log SPEC                log levels, e.g. all=info,cpu=debug\n"
     "  --cpu-hz N                virtual CPU clock in Hz (default 500000000)\n"
     "\n"
-    "Not implemented yet (exit 2): --hda --hdb --cdrom --fda --boot\n"
-    "  --kernel --initrd --append\n"
+    "Not implemented yet (exit 2): --kernel --initrd --append\n"
     "  --debug --debug-script --gdb --checkpoint-at --restore\n"
     "  --guest-checkpoints, --clock realtime, tcp: back ends\n"
     "\n"
@@ -134,6 +137,7 @@ struct options {
     const char *until_serial;
     const char *serial_script;
     const char *screenshot;
+    const char *hda, *hdb, *cdrom, *fda, *boot;
     const char *serial;
     const char *debugcon;
     const char *log_spec;
@@ -224,6 +228,21 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_TEXT_SCREEN: o->text_screen = optarg; break;
         case OPT_UNTIL_SERIAL: o->until_serial = optarg; break;
         case OPT_SCREENSHOT: o->screenshot = optarg; break;
+        case OPT_HDA: o->hda = optarg; break;
+        case OPT_HDB: o->hdb = optarg; break;
+        case OPT_CDROM: o->cdrom = optarg; break;
+        case OPT_FDA: o->fda = optarg; break;
+        case OPT_BOOT: {
+            size_t n = strlen(optarg);
+            bool ok = n >= 1 && n <= 3;
+            for (size_t k = 0; ok && k < n; k++)
+                ok = strchr("acd", optarg[k]) && !memchr(optarg, optarg[k], k);
+            if (!ok)
+                return usage_error("--boot: '%s' is not a boot order: up to three of a "
+                                   "(floppy), c (disk), d (CD-ROM), each once%s", optarg, "");
+            o->boot = optarg;
+            break;
+        }
         case OPT_SERIAL_SCRIPT: o->serial_script = optarg; break;
         case OPT_HEADLESS: o->headless = true; break;
         case OPT_SERIAL: o->serial = optarg; break;
@@ -358,6 +377,11 @@ static int run_machine(int argc, char **argv)
                                                 sizeof vgabios_buf),
         .debugcon = debugcon,
         .serial = serial,
+        .hda = o.hda,
+        .hdb = o.hdb,
+        .cdrom = o.cdrom,
+        .fda = o.fda,
+        .boot = o.boot,
         .no_reboot = o.no_reboot,
     };
     struct machine *m = malloc(sizeof *m);

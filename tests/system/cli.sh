@@ -46,13 +46,24 @@ head -c 1000 /dev/zero >"$tmp/odd.bin"
 expect odd-bios 2 "multiple of 4 KiB" -- --bios "$tmp/odd.bin"
 
 # Options of CLI.md that are not built yet: status 2, "not implemented yet".
-for opt in "--hda x" "--cdrom x" "--fda x" "--kernel x" \
+for opt in "--kernel x" \
            "--debug" "--gdb 1234" "--restore x" \
            "--checkpoint-at 5:x" "--clock realtime" "--serial tcp:127.0.0.1:5555"; do
     # shellcheck disable=SC2086
     expect "not-implemented ${opt%% *}" 2 "not implemented yet" -- $opt --bios "$SMOKE"
 done
 expect snapshot-tool 2 "not implemented yet" -- snapshot info x
+
+# Media: bad images give status 2 and name the option and the file.
+expect hda-missing 2 "--hda: .*nope.img" -- --hda "$tmp/nope.img" --bios "$SMOKE"
+head -c 1000 /dev/zero >"$tmp/odd.img"
+expect hda-odd-size 2 "--hda: .*odd.img" -- --hda "$tmp/odd.img" --bios "$SMOKE"
+head -c 65536 /dev/zero >"$tmp/notiso.iso"
+expect cdrom-not-iso 2 "--cdrom: .*not an ISO 9660 image" -- --cdrom "$tmp/notiso.iso" --bios "$SMOKE"
+head -c 4096 /dev/zero >"$tmp/tiny.img"
+expect fda-wrong-size 2 "--fda: .*tiny.img" -- --fda "$tmp/tiny.img" --bios "$SMOKE"
+expect boot-bad 2 "--boot: 'cx'" -- --boot cx --bios "$SMOKE"
+expect boot-repeat 2 "--boot: 'cc'" -- --boot cc --bios "$SMOKE"
 
 # The smoke program: banner on the debug port, exit device 0.
 expect smoke 0 "smoke: all checks passed" -- --bios "$SMOKE" --debugcon stdio
