@@ -32,7 +32,8 @@ LDLIBS   := -lz -lm
 # when missing, quietly; a second run does nothing.
 SETUP_PACKAGES := pkg-config libsdl2-dev libpng-dev zlib1g-dev check \
                   libreadline-dev nasm gcc-multilib seabios \
-                  syslinux syslinux-common isolinux mtools dosfstools xorriso fdisk
+                  syslinux syslinux-common isolinux mtools dosfstools xorriso fdisk \
+                  libcapstone-dev gdb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup

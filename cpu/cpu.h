@@ -145,6 +145,32 @@ void cpu_get_stats(const struct cpu *c, struct cpu_stats *out);
 /* Drop every decoded instruction (A20 or PAM changes, restore). */
 void cpu_flush_decode_cache(struct machine *m);
 
+/* Debugger hooks (debugger/debugger.c).  Each is called only while its bit
+ * is set in the mask given to cpu_set_debug_hooks; with the mask 0 they cost
+ * nothing: the instruction and data hooks ride on the DR0-DR3 breakpoint
+ * masks the run loop and the data path already test (a spare bit of each),
+ * the interrupt and mode hooks sit on paths that are not per instruction.
+ *   exec       before each instruction; true: stop before it runs (the
+ *              hook has called machine_stop; nothing of it is done)
+ *   data       each segmented data access, before it is made (lin, bytes)
+ *   interrupt  each interrupt or exception as its delivery starts; kind
+ *              0 for an exception, 1 for INT n/INT3/INTO and the traps,
+ *              2 for an external interrupt or NMI
+ *   mode       after anything that may change the CPU mode (CR0, CS,
+ *              EFLAGS.VM, task switch, reset) */
+#define CPU_DBG_EXEC 0x1u
+#define CPU_DBG_DATA 0x2u
+#define CPU_DBG_INT  0x4u
+#define CPU_DBG_MODE 0x8u
+struct cpu_debug_hooks {
+    bool (*exec)(struct machine *m);
+    void (*data)(struct machine *m, uint32_t lin, unsigned size, bool write);
+    void (*interrupt)(struct machine *m, unsigned vector, unsigned kind);
+    void (*mode)(struct machine *m);
+};
+void cpu_set_debug_hooks(struct machine *m, const struct cpu_debug_hooks *hooks,
+                         unsigned mask);
+
 extern const struct state_desc cpu_state_desc;
 
 #endif

@@ -100,6 +100,8 @@ void cpu_update_mode(struct cpu *c)
     if (mode & DECODE_V86)
         mode &= ~DECODE_CODE32;
     c->in->decode_mode = (uint8_t)mode;
+    if (c->in->dbg_mask & CPU_DBG_MODE) /* debugger: mode-change breakpoints */
+        c->in->dbg->mode(c->m);
 }
 
 /* ------------------------------------------------------------ decode cache */
@@ -235,6 +237,8 @@ int cpu_interrupt(struct cpu *c, unsigned vector, unsigned kind, bool has_error,
     /* Faults return to the faulting instruction, traps and INT n to the
      * next one. */
     uint32_t ret = kind ? c->eip : c->in->insn_eip;
+    if (c->in->dbg_mask & CPU_DBG_INT) /* debugger: interrupt breakpoints, trace */
+        c->in->dbg->interrupt(c->m, vector, kind);
     cpu_charge(c, CYC_EXCEPTION);
     c->halted = false;
     if (!(c->cr0 & CR0_PE))
@@ -340,12 +344,29 @@ void cpu_update_breakpoints(struct cpu *c)
         if (enabled && (rw == 1 || rw == 3))
             data |= (uint8_t)(1u << n);
     }
+    /* The debugger's hooks share the masks (bit 7): no extra test per
+     * instruction or access while they are off. */
+    if (c->in->dbg_mask & CPU_DBG_EXEC)
+        exec |= DR_MASK_DEBUGGER;
+    if (c->in->dbg_mask & CPU_DBG_DATA)
+        data |= DR_MASK_DEBUGGER;
     c->in->dr_exec_mask = exec;
     c->in->dr_data_mask = data;
 }
 
+void cpu_set_debug_hooks(struct machine *m, const struct cpu_debug_hooks *hooks,
+                         unsigned mask)
+{
+    struct cpu *c = &m->cpu;
+    c->in->dbg = hooks;
+    c->in->dbg_mask = hooks ? (uint8_t)mask : 0;
+    cpu_update_breakpoints(c);
+}
+
 void cpu_check_data_breakpoints(struct cpu *c, uint32_t lin, unsigned size, bool write)
 {
+    if (c->in->dr_data_mask & DR_MASK_DEBUGGER)
+        c->in->dbg->data(c->m, lin, size, write); /* debugger watchpoints */
     for (unsigned n = 0; n < 4; n++) {
         if (!(c->in->dr_data_mask >> n & 1))
             continue;
@@ -366,6 +387,8 @@ void cpu_check_data_breakpoints(struct cpu *c, uint32_t lin, unsigned size, bool
  * instruction runs; RF set suppresses it for one instruction. */
 static bool exec_breakpoint(struct cpu *c)
 {
+    if (c->eflags & FL_RF)
+        return false;
     uint32_t lin = c->seg[SEG_CS].base + c->eip;
     uint32_t hit = 0;
     for (unsigned n = 0; n < 4; n++)
@@ -399,9 +422,15 @@ static void step_insn(struct cpu *c)
     bool tf = c->eflags & FL_TF;
     bool rf = c->eflags & FL_RF;
     c->in->dr_data_hits = 0;
-    if (c->in->dr_exec_mask && !(c->eflags & FL_RF) && exec_breakpoint(c)) {
-        deliver_exception(c);
-        return;
+    if (c->in->dr_exec_mask) {
+        /* The debugger's hook first (DR_MASK_DEBUGGER): a stop there
+         * leaves the instruction not started. */
+        if ((c->in->dr_exec_mask & DR_MASK_DEBUGGER) && c->in->dbg->exec(c->m))
+            return;
+        if ((c->in->dr_exec_mask & 0xf) && exec_breakpoint(c)) {
+            deliver_exception(c);
+            return;
+        }
     }
     int r = fetch_insn(c, &i, &scratch);
     if (r == CPU_OK) {
@@ -442,8 +471,12 @@ void cpu_run(struct machine *m, uint64_t insn_limit)
     struct cpu *c = &m->cpu;
     struct sched *s = &m->sched;
     while (s->now < s->batch_end && c->insns < insn_limit) {
-        if (c->intr | c->nmi_pending)
+        if (c->intr | c->nmi_pending) {
             check_interrupts(c);
+            /* A debugger stop on the interrupt: before the handler runs. */
+            if (c->in->dbg_mask && m->stop != STOP_NONE)
+                break;
+        }
         if (c->halted)
             break;
         step_insn(c);

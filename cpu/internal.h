@@ -124,7 +124,13 @@ struct cpu_internal {
      * instruction (a trap delivered when it completes). */
     uint8_t dr_data_mask;
     uint8_t dr_data_hits;
+    /* The debugger's hooks (cpu/cpu.h) and which are on.  CPU_DBG_EXEC
+     * and CPU_DBG_DATA also show as DR_MASK_DEBUGGER in dr_exec_mask and
+     * dr_data_mask, so the existing tests of those masks cover them. */
+    const struct cpu_debug_hooks *dbg;
+    uint8_t dbg_mask;
 };
+#define DR_MASK_DEBUGGER 0x80u
 
 /* Notes a data access for the data breakpoints (cpu/exec.c). */
 void cpu_check_data_breakpoints(struct cpu *c, uint32_t lin, unsigned size, bool write);

@@ -25,6 +25,8 @@
     X(vga_render_suite)         \
     X(cpu_suite)                \
     X(mmu_suite)                \
+    X(debugger_suite)           \
+    X(gdbproto_suite)           \
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \
     X(vecfile_suite)            \

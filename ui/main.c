@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bus/machine.h"
+#include "debugger/cli.h"
 #include "devices/chardev.h"
 #include "devices/postcode.h"
 #include "devices/vga.h"
@@ -119,9 +120,12 @@ static const char usage_text[] =
     "  --stats                   print instructions, cycles and speed at the end\n"
     "  --log SPEC                log levels, e.g. all=info,cpu=debug\n"
     "  --cpu-hz N                virtual CPU clock in Hz (default 500000000)\n"
+    "  --debug                   start stopped, in the debugger console\n"
+    "  --debug-script FILE       run debugger commands from FILE\n"
+    "  --gdb PORT                GDB remote stub on 127.0.0.1:PORT\n"
     "\n"
     "Not implemented yet (exit 2): --kernel --initrd --append\n"
-    "  --debug --debug-script --gdb --checkpoint-at --restore\n"
+    "  --checkpoint-at --restore\n"
     "  --guest-checkpoints, --clock realtime, tcp: back ends\n"
     "\n"
     "Exit status: 0 power-off/reset with --no-reboot/success, 1-255 from the\n"
@@ -145,6 +149,7 @@ struct options {
     bool headless;
     bool no_reboot;
     bool stats;
+    struct debugger_options dbg;
 };
 
 static int usage_error(const char *fmt, const char *a, const char *b)
@@ -250,6 +255,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_LOG: o->log_spec = optarg; break;
         case OPT_NO_REBOOT: o->no_reboot = true; break;
         case OPT_STATS: o->stats = true; break;
+        case OPT_DEBUG: o->dbg.debug = true; break;
+        case OPT_DEBUG_SCRIPT: o->dbg.script = optarg; break;
+        case OPT_GDB:
+            if ((o->dbg.gdb_port = debugger_parse_port(optarg)) < 0)
+                return usage_error("--gdb: '%s' is not a port from 1 to 65535%s", optarg, "");
+            break;
         case OPT_MAX_INSNS:
             if (parse_u64(optarg, 1, UINT64_MAX, &v))
                 return usage_error("--max-insns: '%s' is not a positive count%s", optarg, "");
@@ -336,8 +347,9 @@ static int exit_status(const struct machine *m)
         return EXIT_MAX_INSNS;
     case STOP_DEAD:
         return EXIT_DEAD;
-    case STOP_NONE:
     case STOP_DEBUGGER:
+        return m->exit_status; /* the debugger's quit N */
+    case STOP_NONE:
     case STOP_BROKEN:
         break;
     }
@@ -408,8 +420,21 @@ static int run_machine(int argc, char **argv)
         }
     }
 
+    o.dbg.max_insns = o.max_insns;
+    if (debugger_wanted(&o.dbg) && debugger_attach_from_cli(m, &o.dbg, err, sizeof err)) {
+        fprintf(stderr, "amber: %s\n", err);
+        machine_destroy(m);
+        free(m);
+        serial_watch_free(watch);
+        chr_close(serial);
+        chr_close(debugcon);
+        return EXIT_BAD_USAGE;
+    }
     double t0 = host_seconds();
-    machine_run(m, o.max_insns);
+    if (debugger_wanted(&o.dbg))
+        debugger_run(m);
+    else
+        machine_run(m, o.max_insns);
     double elapsed = host_seconds() - t0;
     chr_flush(serial);
     chr_flush(debugcon);
@@ -467,6 +492,7 @@ static int run_machine(int argc, char **argv)
             fprintf(stderr, "\n");
         }
     }
+    debugger_detach(m);
     machine_destroy(m);
     free(m);
     serial_watch_free(watch);

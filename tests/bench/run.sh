@@ -5,12 +5,20 @@ set -u
 AMBER=${AMBER:-build/amber}
 BUILD=${BUILD:-build}
 N=${BENCH_INSNS:-200000000}
-run() { # run TITLE ROM
+run() { # run TITLE ROM [AMBER ARGS...]
     echo "== $1 ($N instructions)"
-    "$AMBER" --bios "$2" --max-insns "$N" --stats 2>&1 | grep "stats:"
+    local rom=$2
+    shift 2
+    "$AMBER" --bios "$rom" --max-insns "$N" --stats "$@" 2>&1 | grep "stats: [0-9]* instr"
 }
 run "integer loop, real mode" "$BUILD/roms/bench.bin"
 run "paging: ring-3 loop over 2048 pages" "$BUILD/roms/bench-paging.bin"
+dbg_idle=$(mktemp)
+dbg_bp=$(mktemp)
+printf 'break 0xdeadbeef\n' >"$dbg_bp"
+run "integer loop, debugger attached but idle" "$BUILD/roms/bench.bin" --debug-script "$dbg_idle"
+run "integer loop, a breakpoint never reached" "$BUILD/roms/bench.bin" --debug-script "$dbg_bp"
+rm -f "$dbg_idle" "$dbg_bp"
 echo "== SeaBIOS boot to 'No bootable device' and its reboot request"
 /usr/bin/time -f "  %e s wall, max RSS %M KiB" "$AMBER" --bios roms/bios.bin --serial none \
     --no-reboot --stats 2>&1 | grep -E "stats: [0-9]+ instructions|wall"

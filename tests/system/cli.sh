@@ -47,12 +47,13 @@ expect odd-bios 2 "multiple of 4 KiB" -- --bios "$tmp/odd.bin"
 
 # Options of CLI.md that are not built yet: status 2, "not implemented yet".
 for opt in "--kernel x" \
-           "--debug" "--gdb 1234" "--restore x" \
+           "--restore x" \
            "--checkpoint-at 5:x" "--clock realtime" "--serial tcp:127.0.0.1:5555"; do
     # shellcheck disable=SC2086
     expect "not-implemented ${opt%% *}" 2 "not implemented yet" -- $opt --bios "$SMOKE"
 done
 expect snapshot-tool 2 "not implemented yet" -- snapshot info x
+expect bad-gdb-port 2 "--gdb: 'x'" -- --gdb x --bios "$SMOKE"
 
 # Media: bad images give status 2 and name the option and the file.
 expect hda-missing 2 "--hda: .*nope.img" -- --hda "$tmp/nope.img" --bios "$SMOKE"
