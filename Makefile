@@ -33,7 +33,7 @@ LDLIBS   := -lz -lm
 SETUP_PACKAGES := pkg-config libsdl2-dev libpng-dev zlib1g-dev check \
                   libreadline-dev nasm gcc-multilib seabios \
                   syslinux syslinux-common isolinux mtools dosfstools xorriso fdisk \
-                  libcapstone-dev gdb
+                  libcapstone-dev gdb cpio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup
@@ -80,6 +80,7 @@ include tests/module.mk
 include tests/baremetal/module.mk
 include tests/difftest/module.mk
 include tests/images/module.mk
+include tests/images/linux/module.mk
 
 AMBER_OBJS := $(call obj,$(AMBER_SRCS))
 UI_OBJS    := $(call obj,$(UI_SRCS))

@@ -24,6 +24,7 @@
 #include "devices/fdc.h"
 #include "devices/ide.h"
 #include "devices/block.h"
+#include "bus/linuxboot.h"
 
 #define VGA_WINDOW_BASE 0xA0000u
 #define VGA_WINDOW_SIZE 0x20000u
@@ -189,6 +190,27 @@ static void fill_cmos(struct machine *m, void *rtc, void *fdc, const char *order
     mc146818_set_cmos(rtc, 0x2f, (uint8_t)sum);
 }
 
+/* The x87's FERR# output: with CR0.NE clear an unmasked FPU error is
+ * reported on IRQ 13, and a write to port 0xF0 clears it (the AT's
+ * coprocessor-busy latch). */
+static void ferr_line(struct machine *m, bool level)
+{
+    void *pic = machine_find_device(m, "i8259");
+    if (pic)
+        irq_set(i8259_irq_line(pic, 13), level);
+}
+
+static void ferr_clear_write(void *opaque, uint32_t offset, uint32_t value, unsigned size)
+{
+    (void)offset;
+    (void)value;
+    (void)size;
+    ferr_line(opaque, false);
+}
+
+static const struct io_ops ferr_clear_io = { .write = ferr_clear_write, .min_size = 1,
+                                             .max_size = 1 };
+
 /* Opens one drive's image and attaches it; errors name the option. */
 static int attach_ide(void *ide, const char *opt, const char *path, unsigned channel,
                       unsigned unit, bool cdrom, char *err, size_t errlen)
@@ -280,12 +302,22 @@ int board_init(struct machine *m, const struct machine_config *cfg, char *err,
     }
     i8042_connect_irq12(kbc, i8259_irq_line(pic, 12));
     ide_connect_irqs(ide, i8259_irq_line(pic, 14), i8259_irq_line(pic, 15));
+    m->cpu.ferr = ferr_line;
+    if (bus_map_io(&m->bus, 0xF0, 1, &ferr_clear_io, m, "fpu-error-clear"))
+        goto fail;
     if (cfg->vgabios_path && load_vgabios(vga, cfg->vgabios_path, err, errlen))
         goto fail;
     if (attach_media(m, cfg, ide, fdc, err, errlen))
         goto fail;
     fill_cmos(m, rtc, fdc, cfg->boot);
     machine_reset(m);
+    if (cfg->kernel) {
+        /* No firmware runs: the IDE ports must decode as SeaBIOS would
+         * have left them, and the kernel is entered directly. */
+        ide_enable_decode(ide);
+        if (linux_boot(m, cfg->kernel, cfg->initrd, cfg->append, err, errlen))
+            goto fail;
+    }
     return 0;
 fail:
     machine_destroy(m);

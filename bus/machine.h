@@ -68,6 +68,9 @@ struct machine_config {
     const char *cdrom;          /* ISO image, secondary master */
     const char *fda;            /* floppy image, drive A */
     const char *boot;           /* boot order: letters a, c, d; NULL = "cda" */
+    const char *kernel;         /* direct Linux boot: bzImage (no BIOS runs) */
+    const char *initrd;
+    const char *append;         /* kernel command line */
     bool no_reboot;
 };
 

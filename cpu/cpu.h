@@ -81,6 +81,18 @@ struct cpu_lazy_flags {
     uint32_t res, src1, src2;
 };
 
+/* The x87 FPU (cpu/fpu.c).  Registers are physical R0-R7; ST(i) is
+ * R((TOP + i) & 7), TOP being bits 11-13 of sw.  tw holds the full 2-bit
+ * tags (00 valid, 01 zero, 10 special, 11 empty). */
+struct cpu_fpu {
+    uint64_t sig[8];   /* significand with the explicit integer bit */
+    uint16_t se[8];    /* sign (bit 15) and biased exponent */
+    uint16_t cw, sw, tw;
+    uint16_t fop;      /* last non-control opcode: 11 bits */
+    uint32_t fip, fdp; /* its offset and that of its memory operand */
+    uint16_t fcs, fds; /* their selectors */
+};
+
 struct cpu {
     uint32_t regs[8];
     uint32_t eip;
@@ -101,10 +113,15 @@ struct cpu {
     int64_t tsc_offset; /* TSC = cycles + tsc_offset */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t insns;    /* instructions retired */
+    struct cpu_fpu fpu;
 
     /* Not state: figures for --stats, the debugger and test runners. */
     uint64_t exceptions;      /* exceptions delivered (not external IRQs) */
     uint8_t last_exception;   /* vector of the latest one */
+
+    /* Not state: the FERR# output (an unmasked x87 exception pending while
+     * CR0.NE is clear), for the board to route to IRQ13; NULL: unwired. */
+    void (*ferr)(struct machine *m, bool level);
 
     /* Not state: rebuilt after a load. */
     struct machine *m;
@@ -141,6 +158,11 @@ struct cpu_stats {
     uint64_t dcache_hits, dcache_misses;
 };
 void cpu_get_stats(const struct cpu *c, struct cpu_stats *out);
+
+/* Call after setting registers, segment caches or control registers by
+ * hand (a boot loader, the debugger): recomputes the decode mode, the MMU's
+ * table choice and drops cached translations and decoded instructions. */
+void cpu_state_changed(struct machine *m);
 
 /* Drop every decoded instruction (A20 or PAM changes, restore). */
 void cpu_flush_decode_cache(struct machine *m);

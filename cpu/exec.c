@@ -6,6 +6,7 @@
 #include "cpu/decode.h"
 #include "cpu/desc.h"
 #include "cpu/flags.h"
+#include "cpu/fpu.h"
 #include "cpu/internal.h"
 #include "cpu/ops.h"
 #include "mmu/mmu.h"
@@ -85,6 +86,12 @@ void cpu_reset(struct machine *m)
     c->nmi_pending = false;
     c->tsc_offset = -(int64_t)m->sched.now; /* the TSC restarts at 0 */
     c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
+    /* The x87 after RESET (SDM Vol. 3 table 9-1, P6 family). */
+    fpu_reset(c);
+    c->fpu.cw = 0x0040;
+    c->fpu.tw = 0x5555;
+    memset(c->fpu.sig, 0, sizeof c->fpu.sig);
+    memset(c->fpu.se, 0, sizeof c->fpu.se);
     cpu_update_mode(c);
     mmu_set_cpl(c, 0);
     mmu_flush(c, false);
@@ -105,6 +112,16 @@ void cpu_update_mode(struct cpu *c)
 }
 
 /* ------------------------------------------------------------ decode cache */
+
+void cpu_state_changed(struct machine *m)
+{
+    struct cpu *c = &m->cpu;
+    cpu_update_mode(c);
+    cpu_update_breakpoints(c);
+    mmu_set_cpl(c, c->cpl);
+    mmu_flush(c, false);
+    cpu_flush_decode_cache(m);
+}
 
 void cpu_get_stats(const struct cpu *c, struct cpu_stats *out)
 {
@@ -536,6 +553,20 @@ static const struct state_field dtr_fields[] = {
     SF_END,
 };
 
+static const struct state_field fpu_fields[] = {
+    SF_U64_ARRAY(struct cpu_fpu, sig, 8, .doc = "R0-R7 significands (integer bit explicit)"),
+    SF_U16_ARRAY(struct cpu_fpu, se, 8, .doc = "R0-R7 sign and biased exponent"),
+    SF_U16(struct cpu_fpu, cw, .doc = "control word"),
+    SF_U16(struct cpu_fpu, sw, .doc = "status word (TOP in bits 11-13)"),
+    SF_U16(struct cpu_fpu, tw, .doc = "full tag word: 2 bits per physical register"),
+    SF_U16(struct cpu_fpu, fop, .max = 0x7ff, .doc = "last opcode (11 bits)"),
+    SF_U32(struct cpu_fpu, fip),
+    SF_U32(struct cpu_fpu, fdp),
+    SF_U16(struct cpu_fpu, fcs),
+    SF_U16(struct cpu_fpu, fds),
+    SF_END,
+};
+
 static const struct state_field cpu_fields[] = {
     SF_U32_ARRAY(struct cpu, regs, 8, .doc = "EAX ECX EDX EBX ESP EBP ESI EDI"),
     SF_U32(struct cpu, eip),
@@ -561,12 +592,13 @@ static const struct state_field cpu_fields[] = {
     SF_U32(struct cpu, sysenter_esp),
     SF_U32(struct cpu, sysenter_eip),
     SF_U64(struct cpu, insns, .doc = "instructions retired"),
+    SF_STRUCT(struct cpu, fpu, fpu_fields, .version = 2, .doc = "x87 FPU"),
     SF_END,
 };
 
 const struct state_desc cpu_state_desc = {
     .name = "cpu",
-    .version = 1,
+    .version = 2,
     .size = sizeof(struct cpu),
     .fields = cpu_fields,
     .pre_save = cpu_pre_save,

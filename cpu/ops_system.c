@@ -1,17 +1,18 @@
 /* System instructions: CPUID, RDTSC, MSRs, control and debug registers,
- * descriptor-table registers, port I/O, and the x87 escape while Amber has
- * no FPU. */
+ * descriptor-table registers, port I/O, and the entry to the x87 escapes. */
 #include <inttypes.h>
 
 #include "cpu/desc.h"
 #include "cpu/flags.h"
+#include "cpu/fpu.h"
 #include "cpu/ops.h"
 #include "mmu/mmu.h"
 
 #define CPU_SIGNATURE 0x00000652u
 
-/* CPUID.1:EDX — only what is implemented: no FPU yet, no VME, DE, APIC,
- * MTRR, PAT or PSE-36. */
+/* CPUID.1:EDX — only what is implemented: the x87 (cpu/fpu.c; not FXSR),
+ * no VME, DE, APIC, MTRR, PAT, PSE-36 or MMX. */
+#define CPUID_FPU  (1u << 0)
 #define CPUID_TSC  (1u << 4)
 #define CPUID_MSR  (1u << 5)
 #define CPUID_CX8  (1u << 8)
@@ -20,7 +21,7 @@
 #define CPUID_SEP  (1u << 11)
 #define CPUID_PGE  (1u << 13)
 #define CPUID_CMOV (1u << 15)
-#define CPUID_FEATURES (CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | \
+#define CPUID_FEATURES (CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | \
                         CPUID_SEP | CPUID_PGE | CPUID_CMOV)
 #define CPUID_MAX_LEAF 2u
 
@@ -528,17 +529,12 @@ int op_wait(struct cpu *c, const struct insn *i)
     (void)i;
     if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
         return FAULT(c, EXC_NM);
-    return CPU_OK;
+    return fpu_wait(c);
 }
 
-/* x87 escapes.  Until the FPU exists Amber behaves as a CPU without a
- * coprocessor: with CR0.EM or TS set they raise #NM (so a guest can emulate
- * them), otherwise they do nothing — which is what the classic FNINIT/FNSTSW
- * probe reads as "no FPU". */
+/* x87 escapes: cpu/fpu.c (#NM with CR0.EM or TS for lazy switching and
+ * emulation, then the instruction). */
 int op_fpu(struct cpu *c, const struct insn *i)
 {
-    (void)i;
-    if (c->cr0 & (CR0_EM | CR0_TS))
-        return FAULT(c, EXC_NM);
-    return CPU_OK;
+    return fpu_exec(c, i);
 }

@@ -29,6 +29,7 @@
     X(gdbproto_suite)           \
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \
+    X(fpu_suite)                \
     X(vecfile_suite)            \
     X(screenshot_suite)
 

@@ -109,6 +109,8 @@ static const char usage_text[] =
     "  --cdrom FILE              ATAPI CD-ROM (ISO image)\n"
     "  --fda FILE                floppy drive A (1.44 MB image)\n"
     "  --boot ORDER              c = disk, d = CD-ROM, a = floppy (default cda)\n"
+    "  --kernel FILE             direct Linux boot: a bzImage, started by Amber itself\n"
+    "  --initrd FILE  --append STR   initramfs and command line for --kernel\n"
     "  --until-serial STRING     stop with success once COM1 output contains STRING\n"
     "  --serial-script FILE      drive COM1: lines 'expect STRING' and 'send TEXT'\n"
     "  --headless                no window\n"
@@ -124,8 +126,7 @@ static const char usage_text[] =
     "  --debug-script FILE       run debugger commands from FILE\n"
     "  --gdb PORT                GDB remote stub on 127.0.0.1:PORT\n"
     "\n"
-    "Not implemented yet (exit 2): --kernel --initrd --append\n"
-    "  --checkpoint-at --restore\n"
+    "Not implemented yet (exit 2): --checkpoint-at --restore\n"
     "  --guest-checkpoints, --clock realtime, tcp: back ends\n"
     "\n"
     "Exit status: 0 power-off/reset with --no-reboot/success, 1-255 from the\n"
@@ -142,6 +143,7 @@ struct options {
     const char *serial_script;
     const char *screenshot;
     const char *hda, *hdb, *cdrom, *fda, *boot;
+    const char *kernel, *initrd, *append;
     const char *serial;
     const char *debugcon;
     const char *log_spec;
@@ -234,6 +236,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_UNTIL_SERIAL: o->until_serial = optarg; break;
         case OPT_SCREENSHOT: o->screenshot = optarg; break;
         case OPT_HDA: o->hda = optarg; break;
+        case OPT_KERNEL: o->kernel = optarg; break;
+        case OPT_INITRD: o->initrd = optarg; break;
+        case OPT_APPEND: o->append = optarg; break;
         case OPT_HDB: o->hdb = optarg; break;
         case OPT_CDROM: o->cdrom = optarg; break;
         case OPT_FDA: o->fda = optarg; break;
@@ -288,6 +293,8 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'%s", argv[optind], "");
+    if ((o->initrd || o->append) && !o->kernel)
+        return usage_error("%s needs --kernel%s", o->initrd ? "--initrd" : "--append", "");
     return 0;
 }
 
@@ -394,6 +401,9 @@ static int run_machine(int argc, char **argv)
         .cdrom = o.cdrom,
         .fda = o.fda,
         .boot = o.boot,
+        .kernel = o.kernel,
+        .initrd = o.initrd,
+        .append = o.append,
         .no_reboot = o.no_reboot,
     };
     struct machine *m = malloc(sizeof *m);

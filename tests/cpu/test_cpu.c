@@ -385,7 +385,7 @@ START_TEST(test_cpuid)
     ck_assert(features & (1u << 4));   /* TSC */
     ck_assert(features & (1u << 8));   /* CMPXCHG8B */
     ck_assert(features & (1u << 15));  /* CMOV */
-    ck_assert(!(features & (1u << 0))); /* no FPU yet */
+    ck_assert(features & (1u << 0));    /* x87 FPU */
     ck_assert(!(features & (1u << 9))); /* no local APIC */
     m->cpu.eip = 0;
     m->cpu.regs[R_EAX] = max;

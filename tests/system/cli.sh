@@ -46,7 +46,7 @@ head -c 1000 /dev/zero >"$tmp/odd.bin"
 expect odd-bios 2 "multiple of 4 KiB" -- --bios "$tmp/odd.bin"
 
 # Options of CLI.md that are not built yet: status 2, "not implemented yet".
-for opt in "--kernel x" \
+for opt in \
            "--restore x" \
            "--checkpoint-at 5:x" "--clock realtime" "--serial tcp:127.0.0.1:5555"; do
     # shellcheck disable=SC2086
