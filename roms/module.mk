@@ -15,7 +15,14 @@ $(BUILD)/roms/%.bin: roms/%.asm | setup
 .PHONY: roms
 roms: $(ROM_IMAGES) $(FIRMWARE)
 
-# What `make run` boots: the default guest once one exists; until then the
-# smoke program (and it says so on the debug port).
-RUN_DEFAULT_GUEST = echo "amber: no guest image yet: running the bundled smoke program" && \
+# What `make run` boots: Debian's Linux (tests/images/linux) by direct kernel
+# boot, with its serial console on this terminal.  `make smoke` runs the
+# bundled smoke ROM instead.
+RUN_DEFAULT_GUEST = echo "amber: booting Debian's Linux headless (direct kernel boot); the shell \
+appears on this terminal after about two minutes at ~50 MIPS" && \
+	$(AMBER) --kernel $(LINUX_VMLINUZ) --initrd $(LINUX_INITRD) \
+	    --append "$$(cat $(LINUX_CMDLINE))" --serial stdio
+
+.PHONY: smoke
+smoke: all
 	$(AMBER) --bios $(BUILD)/roms/smoke.bin --debugcon stdio
