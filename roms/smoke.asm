@@ -77,7 +77,7 @@ print:  lodsb
         jmp print
 .done:  ret
 
-banner:   db "Amber smoke program: no guest image yet, running the bundled test ROM", 10
+banner:   db "Amber smoke program: the bundled test ROM", 10
 banner_len equ $ - banner
           db 0
 pass_msg: db "smoke: all checks passed", 10, 0
