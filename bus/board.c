@@ -31,9 +31,10 @@
 #define LOW_BIOS_MAX (128u * 1024)
 #define BIOS_MAX_SIZE (16u * 1024 * 1024)
 
-/* Reads a whole ROM image of at most max bytes; NULL with a message naming
- * the option and the file when it cannot be used. */
-static uint8_t *read_rom(const char *opt, const char *path, size_t max, size_t *len,
+/* Reads a whole file of at most max bytes (ROM images, kernels, initrds);
+ * NULL with a message naming the option and the file when it cannot be
+ * used. */
+uint8_t *board_read_file(const char *opt, const char *path, size_t max, size_t *len,
                          char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
@@ -48,7 +49,7 @@ static uint8_t *read_rom(const char *opt, const char *path, size_t max, size_t *
     const char *why = !data ? "out of memory" : bad_read ? "read error"
                     : n == 0 ? "the file is empty" : n > max ? "too large" : NULL;
     if (why) {
-        snprintf(err, errlen, "%s: '%s' is not a usable ROM image: %s", opt, path, why);
+        snprintf(err, errlen, "%s: '%s' cannot be used: %s", opt, path, why);
         free(data);
         return NULL;
     }
@@ -60,7 +61,7 @@ static uint8_t *read_rom(const char *opt, const char *path, size_t max, size_t *
 static int load_vgabios(void *vga, const char *path, char *err, size_t errlen)
 {
     size_t n;
-    uint8_t *rom = read_rom("--vgabios", path, VGA_ROM_MAX, &n, err, errlen);
+    uint8_t *rom = board_read_file("--vgabios", path, VGA_ROM_MAX, &n, err, errlen);
     if (!rom)
         return -1;
     int r = -1;
@@ -80,23 +81,13 @@ static int load_vgabios(void *vga, const char *path, char *err, size_t errlen)
 
 static int load_bios(struct machine *m, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "--bios: cannot open '%s': %s", path, strerror(errno));
+    size_t n;
+    uint8_t *data = board_read_file("--bios", path, BIOS_MAX_SIZE, &n, err, errlen);
+    if (!data)
         return -1;
-    }
-    uint8_t *data = malloc(BIOS_MAX_SIZE + 1);
-    size_t n = data ? fread(data, 1, BIOS_MAX_SIZE + 1, f) : 0;
-    int bad_read = ferror(f);
-    fclose(f);
-    const char *why = !data ? "out of memory"
-                    : bad_read ? "read error"
-                    : n == 0 ? "the file is empty"
-                    : n > BIOS_MAX_SIZE ? "larger than 16 MiB"
-                    : n % 4096 ? "its size is not a multiple of 4 KiB"
-                    : NULL;
-    if (why) {
-        snprintf(err, errlen, "--bios: '%s' is not a usable firmware image: %s", path, why);
+    if (n % 4096) {
+        snprintf(err, errlen, "--bios: '%s' is not a usable firmware image: its size is not a "
+                 "multiple of 4 KiB", path);
         free(data);
         return -1;
     }

@@ -1,6 +1,5 @@
 #include "bus/linuxboot.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,29 +48,6 @@ static void put_le(uint8_t *p, uint64_t v, unsigned n)
         p[k] = (uint8_t)(v >> (8 * k));
 }
 
-static uint8_t *read_file(const char *opt, const char *path, size_t max, size_t *len, char *err,
-                          size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open '%s': %s", opt, path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *data = malloc(max + 1);
-    size_t n = data ? fread(data, 1, max + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    const char *why = !data ? "out of memory" : bad ? "read error" : n == 0 ? "the file is empty"
-                    : n > max ? "too large for the guest's RAM" : NULL;
-    if (why) {
-        snprintf(err, errlen, "%s: '%s': %s", opt, path, why);
-        free(data);
-        return NULL;
-    }
-    *len = n;
-    return data;
-}
-
 /* One flat 4 GiB segment cache. */
 static void flat(struct cpu *c, unsigned seg, uint16_t sel, bool code)
 {
@@ -85,7 +61,7 @@ int linux_boot(struct machine *m, const char *kernel, const char *initrd, const 
 {
     uint32_t ram = m->bus.ram_size;
     size_t klen;
-    uint8_t *k = read_file("--kernel", kernel, MAX_KERNEL, &klen, err, errlen);
+    uint8_t *k = board_read_file("--kernel", kernel, MAX_KERNEL, &klen, err, errlen);
     if (!k)
         return -1;
     int r = -1;
@@ -132,7 +108,7 @@ int linux_boot(struct machine *m, const char *kernel, const char *initrd, const 
     uint32_t initrd_addr = 0, initrd_len = 0;
     if (initrd) {
         size_t n;
-        rd = read_file("--initrd", initrd, ram, &n, err, errlen);
+        rd = board_read_file("--initrd", initrd, ram, &n, err, errlen);
         if (!rd)
             goto out;
         uint32_t top = le(k + HDR_INITRD_ADDR_MAX, 4);

@@ -133,6 +133,11 @@ void machine_reset(struct machine *m);
  * retired in total (0: no limit).  Returns m->stop. */
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns);
 
+/* Reads a whole file of at most max bytes for a command-line option;
+ * NULL with a message naming the option and the file. */
+uint8_t *board_read_file(const char *opt, const char *path, size_t max, size_t *len,
+                         char *err, size_t errlen);
+
 /* The board: RAM layout, firmware, the standard devices. */
 int board_init(struct machine *m, const struct machine_config *cfg, char *err,
                size_t errlen);
