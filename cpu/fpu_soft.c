@@ -109,8 +109,10 @@ static struct rres round_to(struct fpenv *en, const struct fmt *f, bool sign, in
         bool tiny = true;
         if (E == f->emin - 1) {
             uint64_t q = (uint64_t)(x >> drop);
-            if (round_inc(en, sign, x & mask, half, q & 1) &&
-                q + 1 == (uint64_t)1 << f->prec)
+            /* Rounding up carries out of the significand: q + 1 == 2^prec
+             * (for prec 64 that is q == UINT64_MAX; 1 << 64 is undefined). */
+            bool carries = f->prec == 64 ? q == UINT64_MAX : q + 1 == (uint64_t)1 << f->prec;
+            if (round_inc(en, sign, x & mask, half, q & 1) && carries)
                 tiny = false;
         }
         if (tiny && wrap && !(en->masks & FE_UE)) {
