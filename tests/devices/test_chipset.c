@@ -8,6 +8,7 @@
 #include "bus/machine.h"
 #include "devices/i440fx.h"
 #include "devices/piix3.h"
+#include "devices/postcode.h"
 #include "snapshot/state.h"
 
 #define RAM (4u << 20)
@@ -223,6 +224,37 @@ START_TEST(test_state_round_trip)
 }
 END_TEST
 
+/* Port 0x80: the latest codes, newest first; reads give the last code; the
+ * record survives save -> load -> save unchanged. */
+START_TEST(test_postcode)
+{
+    void *post = machine_add_device(m, &postcode_ops, NULL);
+    ck_assert_ptr_nonnull(post);
+    ck_assert_uint_eq(bus_in(&m->bus, 0x80, 1), 0xff); /* nothing written yet */
+    for (unsigned k = 1; k <= 20; k++)
+        bus_out(&m->bus, 0x80, k, 1);
+    ck_assert_uint_eq(bus_in(&m->bus, 0x80, 1), 20);
+    struct postcode_info pi;
+    postcode_get(post, &pi);
+    ck_assert_uint_eq(pi.writes, 20);
+    ck_assert_uint_eq(pi.count, POSTCODE_HISTORY);
+    ck_assert_uint_eq(pi.last[0], 20);
+    ck_assert_uint_eq(pi.last[POSTCODE_HISTORY - 1], 20 - POSTCODE_HISTORY + 1);
+    struct sbuf a, b;
+    sbuf_init(&a);
+    sbuf_init(&b);
+    char err[256];
+    ck_assert_int_eq(state_save(postcode_ops.state, post, &a), 0);
+    bus_out(&m->bus, 0x80, 0x99, 1);
+    ck_assert_int_eq(state_load(postcode_ops.state, post, a.data, a.len, err, sizeof err), 0);
+    ck_assert_int_eq(state_save(postcode_ops.state, post, &b), 0);
+    ck_assert_mem_eq(a.data, b.data, a.len);
+    ck_assert_uint_eq(bus_in(&m->bus, 0x80, 1), 20);
+    sbuf_free(&a);
+    sbuf_free(&b);
+}
+END_TEST
+
 /* Random accesses to the chipset's ports never crash. */
 START_TEST(test_random_ports)
 {
@@ -258,6 +290,7 @@ Suite *chipset_suite(void)
     tcase_add_test(tc, test_reset_control);
     tcase_add_test(tc, test_port_92);
     tcase_add_test(tc, test_state_round_trip);
+    tcase_add_test(tc, test_postcode);
     tcase_add_test(tc, test_random_ports);
     suite_add_tcase(s, tc);
     return s;
