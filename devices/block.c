@@ -72,13 +72,13 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* Whole reads and writes: a short count (end of file, a file truncated
  * under us) is an error. */
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
+static int pio_full(int fd, void *buf, size_t len, uint64_t off, bool write)
 {
     uint8_t *p = buf;
     while (len) {
         if (off > (uint64_t)INT64_MAX)
             return -1;
-        ssize_t n = pread(fd, p, len, (off_t)off);
+        ssize_t n = write ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -93,25 +93,14 @@ static int pread_full(int fd, void *buf, size_t len, uint64_t off)
     return 0;
 }
 
+static int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+    return pio_full(fd, buf, len, off, false);
+}
+
 static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 {
-    const uint8_t *p = buf;
-    while (len) {
-        if (off > (uint64_t)INT64_MAX)
-            return -1;
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return -1;
-        }
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return pio_full(fd, (void *)buf, len, off, true);
 }
 
 static int sync_fd(int fd)
