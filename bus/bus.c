@@ -373,11 +373,8 @@ const struct io_handler *bus_io_handler(const struct bus *b, uint16_t port)
  * range covers the access — even where another handler was mapped over a
  * port inside that range: a dword at 0xCF8 is the host bridge's address
  * register although 0xCF9 is the PIIX3's byte-wide reset register. */
-static bool whole_access(const struct bus *b, const struct io_handler *h,
-                         uint16_t port, uint32_t off, unsigned size)
+static bool whole_access(const struct io_handler *h, uint32_t off, unsigned size)
 {
-    (void)b;
-    (void)port;
     return off + size <= h->count;
 }
 
@@ -385,7 +382,7 @@ uint32_t bus_in(struct bus *b, uint16_t port, unsigned size)
 {
     const struct io_handler *h = bus_io_handler(b, port);
     uint32_t off = (uint16_t)(port - h->base);
-    bool whole = whole_access(b, h, port, off, size);
+    bool whole = whole_access(h, off, size);
     if (h->ops && size_ok(h->ops, size) && whole) {
         return h->ops->read ? h->ops->read(h->opaque, off, size)
                             : (size == 4 ? ~0u : (1u << (size * 8)) - 1);
@@ -406,7 +403,7 @@ void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size)
 {
     const struct io_handler *h = bus_io_handler(b, port);
     uint32_t off = (uint16_t)(port - h->base);
-    bool whole = whole_access(b, h, port, off, size);
+    bool whole = whole_access(h, off, size);
     if (h->ops && size_ok(h->ops, size) && whole) {
         if (h->ops->write)
             h->ops->write(h->opaque, off, value, size);

@@ -531,11 +531,7 @@ static void cpu_post_load(void *obj)
     struct cpu *c = obj;
     c->lf.op = 0;
     c->eflags = (c->eflags & 0x003f7fd5u) | FL_FIX1;
-    cpu_update_mode(c);
-    cpu_update_breakpoints(c);
-    cpu_flush_decode_cache(c->m);
-    mmu_set_cpl(c, c->cpl);
-    mmu_flush(c, false);
+    cpu_state_changed(c->m);
 }
 
 static const struct state_field seg_fields[] = {

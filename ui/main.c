@@ -417,28 +417,19 @@ static int run_machine(int argc, char **argv)
     if (o.log_spec)
         memcpy(m->log.level, probe.level, sizeof m->log.level);
     struct serial_watch *watch = NULL;
+    int status = EXIT_BAD_USAGE;
     if (o.until_serial || o.serial_script) {
         watch = serial_watch_new(o.until_serial, o.serial_script, err, sizeof err);
         if (!watch || serial_watch_attach(watch, m, err, sizeof err)) {
             fprintf(stderr, "amber: %s\n", err);
-            machine_destroy(m);
-            free(m);
-            serial_watch_free(watch);
-            chr_close(serial);
-            chr_close(debugcon);
-            return EXIT_BAD_USAGE;
+            goto out;
         }
     }
 
     o.dbg.max_insns = o.max_insns;
     if (debugger_wanted(&o.dbg) && debugger_attach_from_cli(m, &o.dbg, err, sizeof err)) {
         fprintf(stderr, "amber: %s\n", err);
-        machine_destroy(m);
-        free(m);
-        serial_watch_free(watch);
-        chr_close(serial);
-        chr_close(debugcon);
-        return EXIT_BAD_USAGE;
+        goto out;
     }
     double t0 = host_seconds();
     if (debugger_wanted(&o.dbg))
@@ -449,7 +440,7 @@ static int run_machine(int argc, char **argv)
     chr_flush(serial);
     chr_flush(debugcon);
 
-    int status = exit_status(m);
+    status = exit_status(m);
     /* --until-serial: a run that ends without the string is status 5,
      * unless the guest chose its status through the exit device. */
     if (watch && o.until_serial && !serial_watch_matched(watch) && m->stop != STOP_EXIT_DEVICE) {
@@ -502,6 +493,7 @@ static int run_machine(int argc, char **argv)
             fprintf(stderr, "\n");
         }
     }
+out:
     debugger_detach(m);
     machine_destroy(m);
     free(m);
