@@ -206,8 +206,11 @@ int cpu_decode(struct cpu *c, unsigned mode, decode_fetch_fn *fetch, void *ctx,
         i->fn = op_ud;
         i->len = (uint8_t)f.len;
         i->cycles = 1;
+        i->flags |= INSN_BRANCH; /* #UD: nothing after it runs in line */
         return CPU_OK;
     }
+    if (info->dflags & D_BRANCH)
+        i->flags |= INSN_BRANCH;
     i->fn = info->fn;
     i->dst = info->dst;
     i->src = info->src;

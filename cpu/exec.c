@@ -25,9 +25,9 @@ int cpu_init(struct machine *m)
     c->in = calloc(1, sizeof *c->in);
     if (!c->in)
         return -1;
-    c->in->dcache = calloc(DCACHE_SIZE, sizeof *c->in->dcache);
+    c->in->runs = calloc(RUN_SLOTS, sizeof *c->in->runs);
     c->in->page_gen = calloc(BUS_PAGES, sizeof *c->in->page_gen);
-    if (!c->in->dcache || !c->in->page_gen) {
+    if (!c->in->runs || !c->in->page_gen) {
         cpu_destroy(m);
         return -1;
     }
@@ -48,7 +48,7 @@ void cpu_destroy(struct machine *m)
     struct cpu *c = &m->cpu;
     mmu_destroy(m);
     if (c->in) {
-        free(c->in->dcache);
+        free(c->in->runs);
         free(c->in->page_gen);
         free(c->in);
         c->in = NULL;
@@ -81,6 +81,7 @@ void cpu_reset(struct machine *m)
     c->dr[7] = 0x400;
     cpu_update_breakpoints(c);
     c->cpl = 0;
+    cpu_fetch_break(c);
     c->halted = false;
     c->irq_shadow = 0;
     c->nmi_pending = false;
@@ -106,6 +107,8 @@ void cpu_update_mode(struct cpu *c)
         mode |= c->eflags & FL_VM ? DECODE_V86 : DECODE_PM;
     if (mode & DECODE_V86)
         mode &= ~DECODE_CODE32;
+    if (c->in->decode_mode != mode)
+        cpu_fetch_break(c);
     c->in->decode_mode = (uint8_t)mode;
     if (c->in->dbg_mask & CPU_DBG_MODE) /* debugger: mode-change breakpoints */
         c->in->dbg->mode(c->m);
@@ -132,6 +135,7 @@ void cpu_get_stats(const struct cpu *c, struct cpu_stats *out)
 void cpu_flush_decode_cache(struct machine *m)
 {
     m->cpu.in->epoch++;
+    cpu_fetch_break(&m->cpu);
 }
 
 /* A physical address now means something else (PAM, A20, a mapping). */
@@ -139,6 +143,7 @@ static void cpu_map_changed(void *opaque)
 {
     struct cpu *c = opaque;
     c->in->epoch++;
+    cpu_fetch_break(c);
     mmu_flush(c, false);
 }
 
@@ -147,6 +152,7 @@ void cpu_code_write(void *opaque, uint32_t paddr, unsigned len)
 {
     struct cpu *c = opaque;
     uint32_t first = paddr >> BUS_PAGE_SHIFT, last = (paddr + len - 1) >> BUS_PAGE_SHIFT;
+    cpu_fetch_break(c);
     for (uint32_t p = first; p <= last && p < BUS_PAGES; p++) {
         c->in->page_gen[p]++;
         bus_clear_code_page(&c->m->bus, p << BUS_PAGE_SHIFT);
@@ -158,6 +164,7 @@ struct fetch_ctx {
     uint32_t eip;
     uint64_t pa0;       /* physical address of the first byte */
     bool crossed;       /* the instruction reaches into the next page */
+    bool ahead;         /* decoding ahead: stop at the page's end, no walk */
 };
 
 static int fetch_byte(void *ctx, unsigned n, uint8_t *b)
@@ -173,7 +180,13 @@ static int fetch_byte(void *ctx, unsigned n, uint8_t *b)
     uint64_t pa;
     if (n && ((lin ^ (cs->base + f->eip)) & ~0xfffu) == 0) {
         pa = f->pa0 + ((lin - (cs->base + f->eip)) & 0xfff);
+    } else if (n == 0 && f->ahead) {
+        pa = f->pa0;
     } else {
+        /* Decoding ahead never walks the page tables: the walk would set
+         * Accessed bits for bytes that may never run. */
+        if (f->ahead)
+            return FAULT_ERR(c, EXC_GP, 0);
         TRY(mmu_translate(c, lin, MMU_EXEC | (c->cpl == 3 ? 0 : MMU_SUPER), &pa));
         if (n)
             f->crossed = true;
@@ -184,45 +197,100 @@ static int fetch_byte(void *ctx, unsigned n, uint8_t *b)
     return CPU_OK;
 }
 
-/* Finds the decoded instruction at CS:EIP, decoding on a miss. */
+static struct dec_run *run_slot(struct cpu_internal *in, uint32_t pa)
+{
+    return &in->runs[(pa * 0x9e3779b1u) >> 19 & (RUN_SLOTS - 1)];
+}
+
+/* Decodes the run starting at eip (physical address pa, in RAM or ROM):
+ * its first instruction, then the following ones up to a branch, the end
+ * of the page or RUN_INSNS.  The run is empty if the first instruction
+ * crosses into the next page (it is decoded, uncached, by the caller). */
+static int decode_run(struct cpu *c, struct dec_run *r, uint32_t pa)
+{
+    struct cpu_internal *in = c->in;
+    r->n = 0;
+    r->paddr = pa;
+    r->epoch = in->epoch;
+    r->mode = in->decode_mode;
+    r->page_gen = in->page_gen[pa >> BUS_PAGE_SHIFT];
+    uint32_t eip = c->eip, end = (pa | 0xfff) + 1;
+    for (unsigned k = 0; k < RUN_INSNS; k++) {
+        struct fetch_ctx f = { c, eip, pa, false, k > 0 };
+        struct insn *i = &r->insn[k];
+        if (cpu_decode(c, in->decode_mode, fetch_byte, &f, i) != CPU_OK) {
+            if (k == 0)
+                return CPU_FAULT;
+            break; /* ahead: whatever it was, it is decoded when reached */
+        }
+        if (f.crossed)
+            break;
+        in->dcache_misses++;
+        r->n = (uint8_t)(k + 1);
+        pa += i->len;
+        eip = in->decode_mode & DECODE_CODE32 ? eip + i->len : (eip + i->len) & 0xffff;
+        if ((i->flags & INSN_BRANCH) || pa >= end)
+            break;
+    }
+    return CPU_OK;
+}
+
+/* Finds the decoded instruction at CS:EIP: the next one of the run in
+ * progress, or the first of a run looked up (or decoded) by physical
+ * address. */
 static int fetch_insn(struct cpu *c, const struct insn **out, struct insn *scratch)
 {
     struct cpu_internal *in = c->in;
     const struct cpu_seg_reg *cs = &c->seg[SEG_CS];
     uint32_t lin = cs->base + c->eip;
+    const struct dec_run *run = in->run;
+    if (run && lin == in->run_lin && in->run_next < run->n) {
+        const struct insn *i = &run->insn[in->run_next];
+        if ((uint64_t)c->eip + i->len - 1 <= cs->limit) {
+            in->run_next++;
+            in->run_lin = lin + i->len;
+            in->dcache_hits++;
+            *out = i;
+            return CPU_OK;
+        }
+    }
+    in->run = NULL;
     uint64_t pa;
     if (c->eip > cs->limit)
         return FAULT_ERR(c, EXC_GP, 0);
     TRY(mmu_translate(c, lin, MMU_EXEC | (c->cpl == 3 ? 0 : MMU_SUPER), &pa));
     uint32_t pa32 = (uint32_t)pa & c->m->bus.a20_mask;
-    struct dcache_entry *e = &in->dcache[(pa32 ^ (pa32 >> 16)) & (DCACHE_SIZE - 1)];
-    uint32_t page = pa32 >> BUS_PAGE_SHIFT;
-    if (pa <= UINT32_MAX && e->paddr == pa32 && e->epoch == in->epoch &&
-        e->mode == in->decode_mode && e->page_gen == in->page_gen[page] &&
-        e->insn.len && (uint64_t)(c->eip) + e->insn.len - 1 <= cs->limit) {
-        in->dcache_hits++;
-        *out = &e->insn;
-        return CPU_OK;
-    }
-    in->dcache_misses++;
-    struct fetch_ctx f = { c, c->eip, pa, false };
-    TRY(cpu_decode(c, in->decode_mode, fetch_byte, &f, scratch));
-    *out = scratch;
-    /* Cache it unless it spans two pages (a write to the second page could
-     * not invalidate it) or lies outside RAM/ROM. */
-    if (!f.crossed && pa <= UINT32_MAX) {
-        const struct bus_region *r = bus_region_at(&c->m->bus, pa32, false);
-        if (r->kind == BUS_RAM || r->kind == BUS_ROM) {
-            if (r->kind == BUS_RAM)
-                bus_mark_code_page(&c->m->bus, pa32);
-            e->paddr = pa32;
-            e->epoch = in->epoch;
-            e->mode = in->decode_mode;
-            e->page_gen = in->page_gen[page];
-            e->insn = *scratch;
-            *out = &e->insn;
+    if (pa <= UINT32_MAX) {
+        struct dec_run *r = run_slot(in, pa32);
+        if (r->paddr == pa32 && r->n && r->epoch == in->epoch && r->mode == in->decode_mode &&
+            r->page_gen == in->page_gen[pa32 >> BUS_PAGE_SHIFT]) {
+            in->dcache_hits++;
+        } else {
+            /* Only RAM and ROM are cached: a write to RAM marked as code
+             * bumps the page's generation, which retires the run. */
+            const struct bus_region *reg = bus_region_at(&c->m->bus, pa32, false);
+            r = NULL;
+            if (reg->kind == BUS_RAM || reg->kind == BUS_ROM) {
+                r = run_slot(in, pa32);
+                TRY(decode_run(c, r, pa32));
+                if (r->n && reg->kind == BUS_RAM)
+                    bus_mark_code_page(&c->m->bus, pa32);
+            }
+        }
+        if (r && r->n && (uint64_t)c->eip + r->insn[0].len - 1 <= cs->limit) {
+            in->run = r;
+            in->run_next = 1;
+            in->run_lin = lin + r->insn[0].len;
+            *out = &r->insn[0];
+            return CPU_OK;
         }
     }
+    /* Not cacheable (crosses a page, MMIO, above 4 GiB, past the limit):
+     * decoded each time, with every check. */
+    in->dcache_misses++;
+    struct fetch_ctx f = { c, c->eip, pa, false, false };
+    TRY(cpu_decode(c, in->decode_mode, fetch_byte, &f, scratch));
+    *out = scratch;
     return CPU_OK;
 }
 

@@ -58,6 +58,7 @@ typedef int insn_fn(struct cpu *c, const struct insn *i);
 #define INSN_MEM    0x04u  /* ModRM names memory (mod != 3) */
 #define INSN_LOCK   0x08u
 #define INSN_SEGOVR 0x10u  /* a segment override prefix was given */
+#define INSN_BRANCH 0x20u  /* D_BRANCH: a decoded run ends after it */
 
 #define NOREG 0xff
 
@@ -93,15 +94,27 @@ struct opcode_info {
 extern const struct opcode_info opcode_map1[256];
 extern const struct opcode_info opcode_map2[256];
 
-/* --- decode cache -------------------------------------------------------- */
-#define DCACHE_SIZE 65536u  /* entries, direct-mapped by physical address */
+/* --- decode cache --------------------------------------------------------
+ * Decoded instructions are kept in runs: up to RUN_INSNS consecutive
+ * instructions of one physical page, from a start address to the first
+ * instruction that may branch.  The run table is direct-mapped by the
+ * physical address of the run's first instruction.  While the CPU executes
+ * straight through a run, the next instruction is just the next entry: no
+ * translation and no table lookup (the fetch path's cost dominated the
+ * interpreter before runs).  Anything that could change what the bytes at
+ * the next linear address decode to ends the run in progress
+ * (cpu_fetch_break): TLB flushes and INVLPG, a write to a code page, a
+ * change of decode mode, CPL or the memory map. */
+#define RUN_INSNS 16u
+#define RUN_SLOTS 8192u
 
-struct dcache_entry {
-    uint32_t paddr;
+struct dec_run {
+    uint32_t paddr;     /* of the first instruction */
     uint32_t page_gen;  /* the page's generation when decoded */
     uint32_t epoch;     /* the cache's epoch when decoded */
     uint8_t mode;       /* decode mode bits */
-    struct insn insn;
+    uint8_t n;          /* instructions held; 0: empty slot */
+    struct insn insn[RUN_INSNS];
 };
 
 struct cpu_internal {
@@ -113,9 +126,14 @@ struct cpu_internal {
     } exc;
     uint32_t insn_eip;      /* EIP of the instruction being executed */
     uint8_t decode_mode;    /* mode bits of the current CS */
-    struct dcache_entry *dcache;
+    struct dec_run *runs;   /* RUN_SLOTS */
     uint32_t *page_gen;     /* per physical page, bumped on writes to code */
     uint32_t epoch;
+    /* The run being executed: run_next is the index of the instruction
+     * expected next, at linear address run_lin.  NULL: none. */
+    const struct dec_run *run;
+    unsigned run_next;
+    uint32_t run_lin;
     uint64_t dcache_hits, dcache_misses;
     /* DR0-DR3 enabled by DR7 as instruction breakpoints (bit n: DRn);
      * recomputed whenever DR7 changes. */
@@ -131,6 +149,13 @@ struct cpu_internal {
     uint8_t dbg_mask;
 };
 #define DR_MASK_DEBUGGER 0x80u
+
+/* Ends the decoded run in progress: the next fetch translates CS:EIP and
+ * looks it up again.  See "decode cache" above for when. */
+static inline void cpu_fetch_break(struct cpu *c)
+{
+    c->in->run = NULL;
+}
 
 /* Notes a data access for the data breakpoints (cpu/exec.c). */
 void cpu_check_data_breakpoints(struct cpu *c, uint32_t lin, unsigned size, bool write);

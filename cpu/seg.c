@@ -65,6 +65,7 @@ void cpu_set_cpl(struct cpu *c, unsigned cpl)
 {
     if (c->cpl != cpl) {
         c->cpl = (uint8_t)cpl;
+        cpu_fetch_break(c); /* code fetches are checked for the new CPL */
         mmu_set_cpl(c, cpl);
     }
 }

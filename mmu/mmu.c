@@ -222,6 +222,7 @@ int mmu_translate_paged(struct cpu *c, uint32_t lin, unsigned kind, uint64_t *pa
         /* A page fault invalidates the TLB entries for lin (SDM §4.10.4.1);
          * nothing was set in the paging structures. */
         drop_page(u, lin);
+        cpu_fetch_break(c);
         c->cr2 = lin;
         return FAULT_ERR(c, EXC_PF, err & 0xffu);
     }
@@ -302,6 +303,7 @@ void mmu_flush(struct cpu *c, bool keep_global)
         return; /* a bus notice before mmu_init or after mmu_destroy */
     uint32_t old = u->epoch;
     u->flushes++;
+    cpu_fetch_break(c); /* the run in progress was fetched through the old tables */
     if (++u->epoch > MMU_EPOCH_MAX) {
         /* The epoch wraps: clear for real (global pages go too, which the
          * SDM allows: a flush may always drop more). */
@@ -336,6 +338,7 @@ void mmu_invlpg(struct cpu *c, uint32_t lin)
 {
     struct mmu *u = c->mmu;
     u->invlpgs++;
+    cpu_fetch_break(c);
     drop_page(u, lin);
     uint32_t *word = &u->large[lin >> 27], bit = 1u << ((lin >> 22) & 31);
     if (!(*word & bit))
