@@ -53,6 +53,7 @@ enum machine_stop {
     STOP_RESET,         /* guest reset with no_reboot */
     STOP_SERIAL_MATCH,  /* --until-serial matched */
     STOP_DEBUGGER,      /* the debugger asked to stop */
+    STOP_USER,          /* the user ended the run (Ctrl+A x on the serial console) */
     STOP_BROKEN,        /* an internal invariant failed: the machine is unusable */
 };
 

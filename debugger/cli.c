@@ -12,9 +12,10 @@
 #include "debugger/debugger.h"
 #include "debugger/gdbstub.h"
 
-/* Ctrl+C.  The one mutable global in Amber: a signal handler can reach
- * nothing else, and the C standard allows it exactly this (a volatile
- * sig_atomic_t written by the handler).  The debugger polls it between
+/* Ctrl+C.  One of Amber's two mutable globals, both for signal handlers
+ * (ui/serial_console.c has the other): a handler can reach nothing else,
+ * and the C standard allows it exactly this (a volatile sig_atomic_t
+ * written by the handler).  The debugger polls it between
  * chunks of instructions (struct debugger.interrupt_flag points here). */
 static volatile sig_atomic_t sigint_seen;
 
@@ -83,6 +84,25 @@ void debugger_detach(struct machine *m)
     free(a);
 }
 
+bool debugger_console_interrupt(struct machine *m)
+{
+    struct attached *a = attached_of(m);
+    if (!a || !a->opt.debug || a->opt.gdb_port)
+        return false;
+    sigint_seen = 1;
+    return true;
+}
+
+void debugger_set_prompt_hook(struct machine *m, void (*fn)(void *ctx, bool reading),
+                              void *ctx)
+{
+    struct attached *a = attached_of(m);
+    if (a) {
+        a->con.prompt_hook = fn;
+        a->con.prompt_ctx = fn ? ctx : NULL;
+    }
+}
+
 /* The run is over at the user's word: the status the console gave. */
 static enum machine_stop end_run(struct machine *m, int status)
 {
@@ -93,15 +113,25 @@ static enum machine_stop end_run(struct machine *m, int status)
 }
 
 /* Serves gdb (waiting for a client if none is connected) until it
- * detaches (0), kills (1) or goes away (2). */
+ * detaches (0), kills (1) or goes away (2).  Meanwhile the terminal is the
+ * user's, as at the console's prompt (the serial console's raw mode is
+ * paused through the prompt hook). */
 static int serve_gdb(struct attached *a)
 {
+    struct dbg_console *con = &a->con;
+    if (con->prompt_hook)
+        con->prompt_hook(con->prompt_ctx, true);
+    int r = 0;
     if (!gdb_server_connected(a->gdb)) {
         fprintf(stderr, "amber: waiting for gdb on 127.0.0.1:%d\n", a->opt.gdb_port);
         if (gdb_server_accept(a->gdb))
-            return 0;
+            goto out;
     }
-    return gdb_server_serve(a->gdb);
+    r = gdb_server_serve(a->gdb);
+out:
+    if (con->prompt_hook)
+        con->prompt_hook(con->prompt_ctx, false);
+    return r;
 }
 
 enum machine_stop debugger_run(struct machine *m)
@@ -125,6 +155,10 @@ enum machine_stop debugger_run(struct machine *m)
             result = end_run(m, 2);
             goto out;
         }
+        if (m->stop == STOP_USER) { /* Ctrl+A x during the script */
+            result = m->stop;
+            goto out;
+        }
         if (con->quit) {
             result = end_run(m, con->quit_status);
             goto out;
@@ -145,7 +179,7 @@ enum machine_stop debugger_run(struct machine *m)
     }
     if (o->debug && !o->gdb_port) {
         dbg_console_interactive(con);
-        result = end_run(m, con->quit ? con->quit_status : 0);
+        result = m->stop == STOP_USER ? m->stop : end_run(m, con->quit ? con->quit_status : 0);
         goto out;
     }
     /* Run to the end: stops are reported and passed; gdb may connect. */

@@ -14,8 +14,12 @@
  *                     After gdb detaches the machine runs on; `kill` ends
  *                     the run.
  * `quit [N]` ends the run with m->stop = STOP_DEBUGGER and m->exit_status
- * = N (ui/main.c returns it as the exit status); Ctrl+C outside the console
- * ends it the same way with status 130. */
+ * = N (ui/main.c returns it as the exit status); Ctrl+C (SIGINT) outside
+ * the console stops into it with --debug, else ends the run the same way
+ * with status 130.  When COM1 is the user's terminal (ui/serial_console.h)
+ * Ctrl+C goes to the guest instead: Ctrl+A c stops into the console (with
+ * --debug), and Ctrl+A x ends the run (STOP_USER) from the console's
+ * `continue` as well. */
 #ifndef AMBER_DEBUGGER_CLI_H
 #define AMBER_DEBUGGER_CLI_H
 
@@ -48,5 +52,15 @@ int debugger_attach_from_cli(struct machine *m, const struct debugger_options *o
 enum machine_stop debugger_run(struct machine *m);
 /* Frees m->dbg (and the stub).  Safe when none is attached. */
 void debugger_detach(struct machine *m);
+
+/* For the serial console (ui/serial_console.c).  Asks a running machine to
+ * stop into the interactive console, as Ctrl+C does; false (nothing done)
+ * when the run has no interactive console (no --debug, or --gdb). */
+bool debugger_console_interrupt(struct machine *m);
+/* fn(ctx, true) before the console reads a command or gdb is served,
+ * fn(ctx, false) after (struct dbg_console.prompt_hook); fn NULL removes
+ * it. */
+void debugger_set_prompt_hook(struct machine *m, void (*fn)(void *ctx, bool reading),
+                              void *ctx);
 
 #endif

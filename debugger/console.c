@@ -908,6 +908,13 @@ int dbg_console_exec(struct dbg_console *con, const char *line)
     return r;
 }
 
+/* `quit`, or Ctrl+A x on the serial console ended the run while it ran:
+ * the console has nothing left to do either way. */
+static bool console_over(const struct dbg_console *con)
+{
+    return con->quit || con->d->m->stop == STOP_USER;
+}
+
 int dbg_console_source(struct dbg_console *con, const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -915,7 +922,7 @@ int dbg_console_source(struct dbg_console *con, const char *path)
         return -1;
     con->depth++;
     char line[1024];
-    while (!con->quit && fgets(line, sizeof line, f)) {
+    while (!console_over(con) && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
         const char *p = line;
         while (isspace((unsigned char)*p))
@@ -992,22 +999,24 @@ void dbg_console_interactive(struct dbg_console *con)
         rl_attempted_completion_function = complete;
     }
     char last[1024] = "";
-    while (!con->quit) {
+    while (!console_over(con)) {
         char *line;
+        if (con->prompt_hook)
+            con->prompt_hook(con->prompt_ctx, true);
         if (tty) {
             line = readline("(amber) ");
-            if (!line)
-                break;
         } else {
             char buf[1024];
-            if (!fgets(buf, sizeof buf, stdin))
-                break;
-            buf[strcspn(buf, "\r\n")] = '\0';
-            line = strdup(buf);
-            if (!line)
-                break;
-            fprintf(con->out, "(amber) %s\n", line);
+            line = fgets(buf, sizeof buf, stdin) ? strdup(buf) : NULL;
+            if (line) {
+                line[strcspn(line, "\r\n")] = '\0';
+                fprintf(con->out, "(amber) %s\n", line);
+            }
         }
+        if (con->prompt_hook)
+            con->prompt_hook(con->prompt_ctx, false);
+        if (!line)
+            break;
         const char *p = line;
         while (isspace((unsigned char)*p))
             p++;

@@ -21,16 +21,22 @@ struct dbg_console {
     bool echo;       /* print each command (scripts) */
     int depth;       /* `source` nesting */
     unsigned errors; /* commands that failed */
+    /* Called with true just before the console reads a command from stdin
+     * (or debugger/cli.c serves gdb) and with false after it: the serial
+     * console (ui/serial_console.c) gives the terminal back to the user,
+     * out of raw mode, meanwhile.  NULL: none. */
+    void (*prompt_hook)(void *ctx, bool reading);
+    void *prompt_ctx;
 };
 
 void dbg_console_init(struct dbg_console *con, struct debugger *d, FILE *out);
 /* Runs one command line.  0, or -1 when it failed (it printed why). */
 int dbg_console_exec(struct dbg_console *con, const char *line);
-/* Runs every line of a file, echoing each; stops early on `quit`.  -1 if
- * the file cannot be read. */
+/* Runs every line of a file, echoing each; stops early on `quit` or when
+ * the user ended the run (STOP_USER).  -1 if the file cannot be read. */
 int dbg_console_source(struct dbg_console *con, const char *path);
-/* Reads commands from stdin (readline on a terminal) until `quit` or end
- * of input. */
+/* Reads commands from stdin (readline on a terminal) until `quit`, end of
+ * input, or the user ending the run (Ctrl+A x during `continue`). */
 void dbg_console_interactive(struct dbg_console *con);
 
 /* Shared by the command files (debugger/console.c, debugger/info.c). */

@@ -32,6 +32,8 @@ static size_t fd_read(struct chr *c, uint8_t *buf, size_t len)
     if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
         return 0;
     ssize_t n = read(c->fd_in, buf, len);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0; /* a signal came first: look again at the next poll */
     if (n <= 0) {
         c->input_ended = true; /* end of input: devices stop polling */
         return 0;

@@ -29,6 +29,11 @@ struct chr {
     int fd_in, fd_out;
     int refs;           /* one back end may serve several devices */
     bool input_ended;   /* the input stream is over (EOF): stop polling */
+    /* When set, chr_read is served by this instead of the back end's own
+     * read: the serial console (ui/serial_console.c) reads a terminal
+     * itself, so that it sees its escape keys even while no device reads. */
+    size_t (*read_hook)(void *ctx, uint8_t *buf, size_t len);
+    void *read_hook_ctx;
 };
 
 /* Opens a back end from its spec.  Returns 0, -1 with a message for a bad
@@ -45,6 +50,8 @@ static inline void chr_write(struct chr *c, const uint8_t *buf, size_t len)
 
 static inline size_t chr_read(struct chr *c, uint8_t *buf, size_t len)
 {
+    if (c && c->read_hook)
+        return c->read_hook(c->read_hook_ctx, buf, len);
     return c && c->ops->read ? c->ops->read(c, buf, len) : 0;
 }
 

@@ -16,12 +16,14 @@ $(BUILD)/roms/%.bin: roms/%.asm | setup
 roms: $(ROM_IMAGES) $(FIRMWARE)
 
 # What `make run` boots: Debian's Linux (tests/images/linux) by direct kernel
-# boot, with its serial console on this terminal.  `make smoke` runs the
-# bundled smoke ROM instead.
-RUN_DEFAULT_GUEST = echo "amber: booting Debian's Linux headless (direct kernel boot); the shell \
-appears on this terminal after about two minutes at ~50 MIPS" && \
-	$(AMBER) --kernel $(LINUX_VMLINUZ) --initrd $(LINUX_INITRD) \
-	    --append "$$(cat $(LINUX_CMDLINE))" --serial stdio
+# boot, with its serial console on this terminal (raw: keys go to the guest,
+# Ctrl+A x quits; ui/serial_console.h).  Quitting so (status 130) is how a
+# `make run` normally ends, not a make error.  `make smoke` runs the bundled
+# smoke ROM instead.
+RUN_DEFAULT_GUEST = echo "Amber: Linux on COM1; Ctrl+A x quits, Ctrl+A h for help \
+(the shell appears in about two minutes at ~50 MIPS)" && \
+	{ $(AMBER) --kernel $(LINUX_VMLINUZ) --initrd $(LINUX_INITRD) \
+	    --append "$$(cat $(LINUX_CMDLINE))" --serial stdio || { s=$$?; [ $$s = 130 ] || exit $$s; }; }
 
 .PHONY: smoke
 smoke: all

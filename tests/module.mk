@@ -22,3 +22,12 @@ $(PNGCAT): tests/ui/pngcat.c | setup
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags libpng) $< $(LDFLAGS) \
 	    $(shell pkg-config --libs libpng) -o $@
 TEST_TARGETS += $(PNGCAT)
+
+# A pseudo-terminal driver for the interactive console test
+# (tests/system/console.sh).  openpty is in glibc's libc since 2.34; -lutil
+# keeps older ones linking.
+PTYRUN := $(BUILD)/tests/ptyrun
+$(PTYRUN): tests/ui/ptyrun.c | setup
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDFLAGS) -lutil -o $@
+TEST_TARGETS += $(PTYRUN)

@@ -31,7 +31,8 @@
     X(cpu_string_stack_suite)   \
     X(fpu_suite)                \
     X(vecfile_suite)            \
-    X(screenshot_suite)
+    X(screenshot_suite)         \
+    X(serial_console_suite)
 
 Suite *bus_suite(void);
 #define DECLARE(fn) Suite *fn(void);

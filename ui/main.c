@@ -17,6 +17,7 @@
 #include "devices/vga.h"
 #include "mmu/mmu.h"
 #include "ui/screenshot.h"
+#include "ui/serial_console.h"
 #include "ui/serial_watch.h"
 #include "ui/tools.h"
 
@@ -25,6 +26,7 @@
 #define EXIT_DEAD 4
 #define EXIT_NO_MATCH 5
 #define EXIT_INTERNAL 70 /* the machine broke: an Amber bug, not the guest's */
+#define EXIT_USER 130    /* Ctrl+A x: the shells' status for a run the user interrupted */
 
 enum opt_id {
     OPT_HELP = 'h',
@@ -115,6 +117,7 @@ static const char usage_text[] =
     "  --serial-script FILE      drive COM1: lines 'expect STRING' and 'send TEXT'\n"
     "  --headless                no window\n"
     "  --serial SPEC             COM1 back end: stdio | file:PATH | none\n"
+    "                            (stdio on a terminal: raw, keys below)\n"
     "  --debugcon SPEC           debug ports 0xE9/0x402: stdio | file:PATH | none\n"
     "  --clock MODE              deterministic (headless default) | realtime\n"
     "  --max-insns N             stop after N retired instructions (exit 3)\n"
@@ -129,9 +132,14 @@ static const char usage_text[] =
     "Not implemented yet (exit 2): --checkpoint-at --restore\n"
     "  --guest-checkpoints, --clock realtime, tcp: back ends\n"
     "\n"
+    "COM1 on a terminal (--serial stdio, the default): every key goes to the\n"
+    "guest, Ctrl+C too.  Ctrl+A x quits (status 130), Ctrl+A h lists the keys,\n"
+    "Ctrl+A Ctrl+A sends Ctrl+A, Ctrl+A c enters the debugger console (with\n"
+    "--debug; 'continue' comes back).  Not on a terminal: bytes pass as they are.\n"
+    "\n"
     "Exit status: 0 power-off/reset with --no-reboot/success, 1-255 from the\n"
     "exit port 0xF4, 2 bad usage, 3 --max-insns reached, 4 guest stopped for\n"
-    "good, 5 --until-serial not matched, 70 internal error.\n";
+    "good, 5 --until-serial not matched, 70 internal error, 130 Ctrl+A x.\n";
 
 struct options {
     uint32_t ram_mib;
@@ -356,6 +364,8 @@ static int exit_status(const struct machine *m)
         return EXIT_DEAD;
     case STOP_DEBUGGER:
         return m->exit_status; /* the debugger's quit N */
+    case STOP_USER:
+        return EXIT_USER;
     case STOP_NONE:
     case STOP_BROKEN:
         break;
@@ -417,6 +427,7 @@ static int run_machine(int argc, char **argv)
     if (o.log_spec)
         memcpy(m->log.level, probe.level, sizeof m->log.level);
     struct serial_watch *watch = NULL;
+    struct serial_console *console = NULL;
     int status = EXIT_BAD_USAGE;
     if (o.until_serial || o.serial_script) {
         watch = serial_watch_new(o.until_serial, o.serial_script, err, sizeof err);
@@ -431,12 +442,20 @@ static int run_machine(int argc, char **argv)
         fprintf(stderr, "amber: %s\n", err);
         goto out;
     }
+    /* COM1 on the user's terminal: raw for the run (after the debugger, so
+     * Ctrl+A c reaches it), the terminal restored as soon as it ends. */
+    if (serial_console_attach(m, serial, &console, err, sizeof err)) {
+        fprintf(stderr, "amber: %s\n", err);
+        goto out;
+    }
     double t0 = host_seconds();
     if (debugger_wanted(&o.dbg))
         debugger_run(m);
     else
         machine_run(m, o.max_insns);
     double elapsed = host_seconds() - t0;
+    serial_console_free(console);
+    console = NULL;
     chr_flush(serial);
     chr_flush(debugcon);
 
@@ -458,6 +477,8 @@ static int run_machine(int argc, char **argv)
             status = EXIT_BAD_USAGE;
         }
     }
+    if (m->stop == STOP_USER)
+        fprintf(stderr, "\namber: %s\n", m->stop_detail);
     if (m->stop == STOP_DEAD || m->stop == STOP_BROKEN || m->stop == STOP_MAX_INSNS)
         fprintf(stderr, "amber: %s (at %04x:%08x, %s mode)\n", m->stop_detail,
                 m->cpu.seg[SEG_CS].sel, m->cpu.eip,
@@ -494,6 +515,7 @@ static int run_machine(int argc, char **argv)
         }
     }
 out:
+    serial_console_free(console);
     debugger_detach(m);
     machine_destroy(m);
     free(m);
