@@ -220,8 +220,20 @@ static inline uint32_t sign_extend(uint32_t v, unsigned bits)
 int mem_read(struct cpu *c, unsigned seg, uint32_t off, unsigned size, uint32_t *v);
 int mem_write(struct cpu *c, unsigned seg, uint32_t off, unsigned size, uint32_t v);
 /* Checks an access without doing it (for instructions that must not
- * half-complete). */
-int mem_check(struct cpu *c, unsigned seg, uint32_t off, unsigned size, bool write);
+ * half-complete).  The common case is tested inline: a present, writable,
+ * expand-up data segment with a 4 GiB limit (flat) allows, in every mode,
+ * any access that does not run past 4 GiB. */
+int mem_check_slow(struct cpu *c, unsigned seg, uint32_t off, unsigned size, bool write);
+#define SEG_FLAT_MASK (SEG_ATTR_P | SEG_ATTR_S | 0x0eu) /* type: code, expand-down, writable */
+#define SEG_FLAT_RW (SEG_ATTR_P | SEG_ATTR_S | 0x02u)
+static inline int mem_check(struct cpu *c, unsigned seg, uint32_t off, unsigned size, bool write)
+{
+    const struct cpu_seg_reg *s = &c->seg[seg];
+    if ((s->attr & SEG_FLAT_MASK) == SEG_FLAT_RW && s->limit == 0xffffffffu &&
+        off <= 0xffffffffu - (size - 1))
+        return CPU_OK;
+    return mem_check_slow(c, seg, off, size, write);
+}
 /* Linear-address accesses with supervisor rules (descriptor tables, IVT). */
 int lin_read(struct cpu *c, uint32_t lin, unsigned size, uint32_t *v);
 int lin_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t v);

@@ -12,7 +12,7 @@ static int seg_fault(struct cpu *c, unsigned seg)
     return seg == SEG_SS ? FAULT_ERR(c, EXC_SS, 0) : FAULT_ERR(c, EXC_GP, 0);
 }
 
-int mem_check(struct cpu *c, unsigned seg, uint32_t off, unsigned size, bool write)
+int mem_check_slow(struct cpu *c, unsigned seg, uint32_t off, unsigned size, bool write)
 {
     const struct cpu_seg_reg *s = &c->seg[seg];
     uint32_t last = off + size - 1;
