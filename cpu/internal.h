@@ -197,6 +197,9 @@ int mem_write(struct cpu *c, unsigned seg, uint32_t off, unsigned size, uint32_t
 /* Checks an access without doing it (for instructions that must not
  * half-complete). */
 int mem_check(struct cpu *c, unsigned seg, uint32_t off, unsigned size, bool write);
+/* mem_check plus the translation of every page the size bytes touch (any
+ * size): for instructions that must fault before they change anything. */
+int mem_probe(struct cpu *c, unsigned seg, uint32_t off, unsigned size, bool write);
 /* Linear-address accesses with supervisor rules (descriptor tables, IVT). */
 int lin_read(struct cpu *c, uint32_t lin, unsigned size, uint32_t *v);
 int lin_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t v);

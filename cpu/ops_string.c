@@ -16,7 +16,6 @@
  * them; the run loop rewinds EIP to the instruction. */
 #include "cpu/flags.h"
 #include "cpu/ops.h"
-#include "mmu/mmu.h"
 
 #define REP_CHUNK 4096u
 
@@ -106,14 +105,7 @@ static int scas_once(struct cpu *c, const struct insn *i, const struct str *s)
  * port (which may consume data) and then lose the value to a fault. */
 static int dest_probe(struct cpu *c, uint32_t off, unsigned size)
 {
-    TRY(mem_check(c, SEG_ES, off, size, true));
-    unsigned kind = MMU_WRITE | (c->cpl == 3 ? 0 : MMU_SUPER);
-    uint32_t lin = c->seg[SEG_ES].base + off;
-    uint64_t pa;
-    TRY(mmu_translate(c, lin, kind, &pa));
-    if (((lin ^ (lin + size - 1)) & ~0xfffu) != 0)
-        TRY(mmu_translate(c, lin + size - 1, kind, &pa));
-    return CPU_OK;
+    return mem_probe(c, SEG_ES, off, size, true);
 }
 
 static int ins_once(struct cpu *c, const struct insn *i, const struct str *s)
