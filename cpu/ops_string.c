@@ -117,6 +117,7 @@ static int ins_once(struct cpu *c, const struct insn *i, const struct str *s)
     TRY(dest_probe(c, di, s->bytes));
     uint32_t v = bus_in(&c->m->bus, port, s->bytes);
     TRY(mem_write(c, SEG_ES, di, s->bytes, v));
+    cpu_io_done(c, port, s->bytes);
     advance(c, R_EDI, s);
     return CPU_OK;
 }
@@ -128,6 +129,7 @@ static int outs_once(struct cpu *c, const struct insn *i, const struct str *s)
     TRY(io_check(c, port, s->bytes));
     TRY(mem_read(c, i->seg, areg(c, R_ESI, s->a32), s->bytes, &v));
     bus_out(&c->m->bus, port, v, s->bytes);
+    cpu_io_done(c, port, s->bytes);
     advance(c, R_ESI, s);
     return CPU_OK;
 }
@@ -159,7 +161,10 @@ static int string_op(struct cpu *c, const struct insn *i, str_iter_fn *once, boo
             return CPU_OK; /* REPE and ZF = 0, or REPNE and ZF = 1 */
         if (cx == 0)
             return CPU_OK;
-        if (tf || n + 1 >= REP_CHUNK || sc->now >= sc->batch_end) {
+        /* A data or I/O breakpoint hit traps after its iteration, with
+         * the REP not finished (SDM Vol. 3 "Debug Exceptions" on
+         * repeated string instructions). */
+        if (tf || c->in->dr_data_hits || n + 1 >= REP_CHUNK || sc->now >= sc->batch_end) {
             /* Not done: come back to this instruction. */
             c->eip = c->in->insn_eip;
             return CPU_OK;

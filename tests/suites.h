@@ -31,6 +31,7 @@
     X(cpu_string_stack_suite)   \
     X(fpu_suite)                \
     X(fxsave_suite)             \
+    X(p6_suite)                 \
     X(vecfile_suite)            \
     X(screenshot_suite)
 
