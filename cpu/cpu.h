@@ -55,6 +55,7 @@ enum cpu_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR4_PAE 0x00000020u
 #define CR4_PGE 0x00000080u
 #define CR4_PCE 0x00000100u
+#define CR4_OSFXSR 0x00000200u
 
 /* A segment register with its hidden descriptor cache. */
 struct cpu_seg_reg {

@@ -418,17 +418,20 @@ static void check_interrupts(struct cpu *c)
 
 void cpu_update_breakpoints(struct cpu *c)
 {
-    uint8_t exec = 0, data = 0;
+    uint8_t exec = 0, data = 0, io = 0;
     for (unsigned n = 0; n < 4; n++) {
         bool enabled = (c->dr[7] >> (2 * n)) & 3;
         unsigned rw = (c->dr[7] >> (16 + 4 * n)) & 3;
         if (enabled && rw == 0)
             exec |= (uint8_t)(1u << n);
-        /* RW=01 writes, RW=11 reads or writes; RW=10 (I/O) needs CR4.DE,
-         * which this CPU does not have. */
+        /* RW=01 writes, RW=11 reads or writes; RW=10 port I/O with CR4.DE
+         * (undefined without it: ignored). */
         if (enabled && (rw == 1 || rw == 3))
             data |= (uint8_t)(1u << n);
+        if (enabled && rw == 2 && (c->cr4 & CR4_DE))
+            io |= (uint8_t)(1u << n);
     }
+    c->in->dr_io_mask = io;
     /* The debugger's hooks share the masks (bit 7): no extra test per
      * instruction or access while they are off. */
     if (c->in->dbg_mask & CPU_DBG_EXEC)
@@ -448,6 +451,28 @@ void cpu_set_debug_hooks(struct machine *m, const struct cpu_debug_hooks *hooks,
     cpu_update_breakpoints(c);
 }
 
+/* DR7.LENn as a byte count: 00 = 1, 01 = 2, 11 = 4 (10 is undefined on
+ * the P6: treated as 8); a breakpoint's range is aligned to its length. */
+static uint32_t bp_len(const struct cpu *c, unsigned n)
+{
+    static const uint32_t lens[4] = { 1, 2, 8, 4 };
+    return lens[(c->dr[7] >> (18 + 4 * n)) & 3];
+}
+
+/* I/O breakpoints: a port access overlapping DRn's range (its low 16 bits
+ * name the port) traps after the instruction, like a data breakpoint. */
+void cpu_check_io_breakpoints(struct cpu *c, uint16_t port, unsigned size)
+{
+    for (unsigned n = 0; n < 4; n++) {
+        if (!(c->in->dr_io_mask >> n & 1))
+            continue;
+        uint32_t len = bp_len(c, n);
+        uint32_t start = c->dr[n] & 0xffffu & ~(len - 1);
+        if (port < start + len && start < (uint32_t)port + size)
+            c->in->dr_data_hits |= (uint8_t)(1u << n);
+    }
+}
+
 void cpu_check_data_breakpoints(struct cpu *c, uint32_t lin, unsigned size, bool write)
 {
     if (c->in->dr_data_mask & DR_MASK_DEBUGGER)
@@ -458,10 +483,7 @@ void cpu_check_data_breakpoints(struct cpu *c, uint32_t lin, unsigned size, bool
         unsigned rw = (c->dr[7] >> (16 + 4 * n)) & 3;
         if (rw == 1 && !write)
             continue;
-        /* LEN: 00 = 1 byte, 01 = 2, 11 = 4 (10 is undefined on the P6:
-         * treated as 8); the range is aligned to its length. */
-        static const uint32_t lens[4] = { 1, 2, 8, 4 };
-        uint32_t len = lens[(c->dr[7] >> (18 + 4 * n)) & 3];
+        uint32_t len = bp_len(c, n);
         uint32_t start = c->dr[n] & ~(len - 1);
         if (lin < start + len && start < lin + size)
             c->in->dr_data_hits |= (uint8_t)(1u << n);
@@ -644,7 +666,7 @@ static const struct state_field cpu_fields[] = {
     SF_U32(struct cpu, cr2),
     SF_U32(struct cpu, cr3),
     SF_U32(struct cpu, cr4),
-    SF_U32_ARRAY(struct cpu, dr, 8, .doc = "DR0-DR7 (DR4/DR5 alias DR6/DR7)"),
+    SF_U32_ARRAY(struct cpu, dr, 8, .doc = "DR0-DR7 (DR4/DR5 alias DR6/DR7 while CR4.DE is clear)"),
     SF_U8(struct cpu, cpl, .max = 3, .doc = "current privilege level"),
     SF_BOOL(struct cpu, halted, .doc = "stopped in HLT"),
     SF_U8(struct cpu, irq_shadow, .max = 2,

@@ -80,7 +80,7 @@ static struct fpenv env_of(const struct cpu_fpu *f)
 }
 
 /* Recomputes ES/B from the flags and masks, driving FERR#. */
-static void update_es(struct cpu *c)
+void fpu_update_es(struct cpu *c)
 {
     struct cpu_fpu *f = &c->fpu;
     bool was = f->sw & SW_ES;
@@ -101,7 +101,7 @@ static void raise_exc(struct cpu *c, const struct fpenv *e)
     if ((e->exc & FE_PE) && e->up)
         f->sw |= SW_C1;
     f->sw |= (uint16_t)(e->exc & 0x3f);
-    update_es(c);
+    fpu_update_es(c);
 }
 
 /* Stack overflow (push onto a full register) or underflow (an empty
@@ -110,7 +110,7 @@ static bool stack_fault(struct cpu *c, bool overflow)
 {
     struct cpu_fpu *f = &c->fpu;
     f->sw = (uint16_t)((f->sw & ~SW_C1) | FE_IE | SW_SF | (overflow ? SW_C1 : 0));
-    update_es(c);
+    fpu_update_es(c);
     return f->cw & FE_IE;
 }
 
@@ -211,7 +211,7 @@ int fpu_wait(struct cpu *c)
 }
 
 /* The full tag word from the registers (FNSTENV/FNSAVE). */
-static uint16_t full_tags(const struct cpu_fpu *f)
+uint16_t fpu_tag_word(const struct cpu_fpu *f)
 {
     uint16_t tw = 0;
     for (unsigned r = 0; r < 8; r++) {
@@ -223,7 +223,7 @@ static uint16_t full_tags(const struct cpu_fpu *f)
     return tw;
 }
 
-static void load_tags(struct cpu_fpu *f, uint16_t tw)
+void fpu_set_tag_word(struct cpu_fpu *f, uint16_t tw)
 {
     for (unsigned r = 0; r < 8; r++) {
         unsigned t = (tw >> (2 * r)) & 3;
@@ -240,7 +240,7 @@ static unsigned env_build(struct cpu *c, const struct insn *i, uint8_t *b)
 {
     struct cpu_fpu *f = &c->fpu;
     bool o32 = insn_osize(i) == 32;
-    uint16_t tw = full_tags(f);
+    uint16_t tw = fpu_tag_word(f);
     if (env_real(c)) {
         uint32_t ip = ((uint32_t)f->fcs << 4) + f->fip, dp = ((uint32_t)f->fds << 4) + f->fdp;
         if (o32) {
@@ -296,7 +296,7 @@ static void env_load(struct cpu *c, const struct insn *i, const uint8_t *b)
     struct cpu_fpu *f = &c->fpu;
     bool o32 = insn_osize(i) == 32;
     unsigned w = o32 ? 4 : 2;
-    f->cw = (uint16_t)((le_get(b, 2) & 0x1f3f) | 0x40);
+    f->cw = fpu_cw_from((uint32_t)le_get(b, 2));
     f->sw = (uint16_t)le_get(b + w, 2);
     uint16_t tw = (uint16_t)le_get(b + 2 * w, 2);
     if (env_real(c)) {
@@ -322,8 +322,8 @@ static void env_load(struct cpu *c, const struct insn *i, const uint8_t *b)
         f->fdp = (uint32_t)le_get(b + 10, 2);
         f->fds = (uint16_t)le_get(b + 12, 2);
     }
-    load_tags(f, tw);
-    update_es(c);
+    fpu_set_tag_word(f, tw);
+    fpu_update_es(c);
 }
 
 static int op_fnstenv(struct cpu *c, const struct insn *i, bool save)
@@ -344,7 +344,7 @@ static int op_fnstenv(struct cpu *c, const struct insn *i, bool save)
         fpu_reset(c);
     } else {
         f->cw |= 0x3f; /* FNSTENV masks all exceptions */
-        update_es(c);
+        fpu_update_es(c);
     }
     return CPU_OK;
 }
@@ -464,7 +464,7 @@ static void unimplemented(struct cpu *c, const struct insn *i, unsigned pops, bo
             return;
     } else {
         f->sw = (uint16_t)(f->sw | FE_IE);
-        update_es(c);
+        fpu_update_es(c);
         if (!(f->cw & FE_IE))
             return;
     }
@@ -797,8 +797,8 @@ static int esc_mem(struct cpu *c, const struct insn *i)
         case 5: { /* FLDCW */
             uint64_t v;
             TRY(read_n(c, i, 2, &v));
-            f->cw = (uint16_t)((v & 0x1f3f) | 0x40);
-            update_es(c);
+            f->cw = fpu_cw_from((uint32_t)v);
+            fpu_update_es(c);
             return CPU_OK;
         }
         case 6: return op_fnstenv(c, i, false);
@@ -919,7 +919,7 @@ static int esc_reg(struct cpu *c, const struct insn *i)
             case 0: case 1: case 4: return CPU_OK; /* FENI, FDISI, FSETPM: no-ops */
             case 2: /* FNCLEX */
                 f->sw &= (uint16_t)~(0x3f | SW_SF | SW_ES | SW_B);
-                update_es(c);
+                fpu_update_es(c);
                 return CPU_OK;
             case 3: /* FNINIT */
                 fpu_reset(c);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct cpu;
+struct cpu_fpu;
 struct insn;
 
 /* An 80-bit extended value: significand with the explicit integer bit,
@@ -100,5 +101,17 @@ bool fx_to_bcd(struct fpenv *e, fx80 a, uint8_t bcd[10]);
 int fpu_exec(struct cpu *c, const struct insn *i);
 int fpu_wait(struct cpu *c);
 void fpu_reset(struct cpu *c);   /* the FNINIT state */
+
+/* --- for FXSAVE/FXRSTOR (cpu/fpu_fxsave.c) ------------------------------- */
+/* The full tag word as FNSTENV stores it: non-empty tags from the contents. */
+uint16_t fpu_tag_word(const struct cpu_fpu *f);
+/* Loads a tag word: empty (11) stays empty, any other tag is recomputed
+ * from the register's contents (load the registers first). */
+void fpu_set_tag_word(struct cpu_fpu *f, uint16_t tw);
+/* A control word as FLDCW/FLDENV load it: reserved bits 7, 13-15 clear,
+ * bit 6 set (P6). */
+static inline uint16_t fpu_cw_from(uint32_t v) { return (uint16_t)((v & 0x1f3f) | 0x40); }
+/* Recomputes SW.ES/B from the flags and masks and drives FERR#. */
+void fpu_update_es(struct cpu *c);
 
 #endif

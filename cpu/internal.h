@@ -142,6 +142,9 @@ struct cpu_internal {
      * instruction (a trap delivered when it completes). */
     uint8_t dr_data_mask;
     uint8_t dr_data_hits;
+    /* DR0-DR3 enabled as I/O breakpoints (RW=10 with CR4.DE); their hits
+     * go to dr_data_hits too. */
+    uint8_t dr_io_mask;
     /* The debugger's hooks (cpu/cpu.h) and which are on.  CPU_DBG_EXEC
      * and CPU_DBG_DATA also show as DR_MASK_DEBUGGER in dr_exec_mask and
      * dr_data_mask, so the existing tests of those masks cover them. */
@@ -160,7 +163,15 @@ static inline void cpu_fetch_break(struct cpu *c)
 /* Notes a data access for the data breakpoints (cpu/exec.c). */
 void cpu_check_data_breakpoints(struct cpu *c, uint32_t lin, unsigned size, bool write);
 
-/* Recomputes the breakpoint masks from DR7. */
+/* Notes a port access for the I/O breakpoints (cpu/exec.c). */
+void cpu_check_io_breakpoints(struct cpu *c, uint16_t port, unsigned size);
+static inline void cpu_io_done(struct cpu *c, uint16_t port, unsigned size)
+{
+    if (c->in->dr_io_mask)
+        cpu_check_io_breakpoints(c, port, size);
+}
+
+/* Recomputes the breakpoint masks from DR7 and CR4.DE. */
 void cpu_update_breakpoints(struct cpu *c);
 
 /* Raise an exception: record it and return CPU_FAULT for the caller to
@@ -234,6 +245,9 @@ static inline int mem_check(struct cpu *c, unsigned seg, uint32_t off, unsigned 
         return CPU_OK;
     return mem_check_slow(c, seg, off, size, write);
 }
+/* mem_check plus the translation of every page the size bytes touch (any
+ * size): for instructions that must fault before they change anything. */
+int mem_probe(struct cpu *c, unsigned seg, uint32_t off, unsigned size, bool write);
 /* Linear-address accesses with supervisor rules (descriptor tables, IVT). */
 int lin_read(struct cpu *c, uint32_t lin, unsigned size, uint32_t *v);
 int lin_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t v);

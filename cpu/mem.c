@@ -129,6 +129,17 @@ static int lin_access(struct cpu *c, uint32_t lin, unsigned size, uint32_t *v,
     return CPU_OK;
 }
 
+int mem_probe(struct cpu *c, unsigned seg, uint32_t off, unsigned size, bool write)
+{
+    TRY(mem_check(c, seg, off, size, write));
+    uint32_t lin = c->seg[seg].base + off;
+    unsigned pages = ((lin & 0xfff) + size - 1) / 0x1000 + 1;
+    uint64_t pa;
+    for (unsigned k = 0; k < pages; k++)
+        TRY(mmu_translate(c, k ? (lin & ~0xfffu) + k * 0x1000 : lin, access_kind(c, write), &pa));
+    return CPU_OK;
+}
+
 int lin_read(struct cpu *c, uint32_t lin, unsigned size, uint32_t *v)
 {
     return lin_access(c, lin, size, v, MMU_READ | MMU_SUPER);

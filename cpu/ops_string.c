@@ -16,7 +16,6 @@
  * them; the run loop rewinds EIP to the instruction. */
 #include "cpu/flags.h"
 #include "cpu/ops.h"
-#include "mmu/mmu.h"
 
 #define REP_CHUNK 4096u
 
@@ -106,14 +105,7 @@ static int scas_once(struct cpu *c, const struct insn *i, const struct str *s)
  * port (which may consume data) and then lose the value to a fault. */
 static int dest_probe(struct cpu *c, uint32_t off, unsigned size)
 {
-    TRY(mem_check(c, SEG_ES, off, size, true));
-    unsigned kind = MMU_WRITE | (c->cpl == 3 ? 0 : MMU_SUPER);
-    uint32_t lin = c->seg[SEG_ES].base + off;
-    uint64_t pa;
-    TRY(mmu_translate(c, lin, kind, &pa));
-    if (((lin ^ (lin + size - 1)) & ~0xfffu) != 0)
-        TRY(mmu_translate(c, lin + size - 1, kind, &pa));
-    return CPU_OK;
+    return mem_probe(c, SEG_ES, off, size, true);
 }
 
 static int ins_once(struct cpu *c, const struct insn *i, const struct str *s)
@@ -125,6 +117,7 @@ static int ins_once(struct cpu *c, const struct insn *i, const struct str *s)
     TRY(dest_probe(c, di, s->bytes));
     uint32_t v = bus_in(&c->m->bus, port, s->bytes);
     TRY(mem_write(c, SEG_ES, di, s->bytes, v));
+    cpu_io_done(c, port, s->bytes);
     advance(c, R_EDI, s);
     return CPU_OK;
 }
@@ -136,6 +129,7 @@ static int outs_once(struct cpu *c, const struct insn *i, const struct str *s)
     TRY(io_check(c, port, s->bytes));
     TRY(mem_read(c, i->seg, areg(c, R_ESI, s->a32), s->bytes, &v));
     bus_out(&c->m->bus, port, v, s->bytes);
+    cpu_io_done(c, port, s->bytes);
     advance(c, R_ESI, s);
     return CPU_OK;
 }
@@ -167,7 +161,10 @@ static int string_op(struct cpu *c, const struct insn *i, str_iter_fn *once, boo
             return CPU_OK; /* REPE and ZF = 0, or REPNE and ZF = 1 */
         if (cx == 0)
             return CPU_OK;
-        if (tf || n + 1 >= REP_CHUNK || sc->now >= sc->batch_end) {
+        /* A data or I/O breakpoint hit traps after its iteration, with
+         * the REP not finished (SDM Vol. 3 "Debug Exceptions" on
+         * repeated string instructions). */
+        if (tf || c->in->dr_data_hits || n + 1 >= REP_CHUNK || sc->now >= sc->batch_end) {
             /* Not done: come back to this instruction. */
             c->eip = c->in->insn_eip;
             return CPU_OK;

@@ -10,25 +10,44 @@
 
 #define CPU_SIGNATURE 0x00000652u
 
-/* CPUID.1:EDX — only what is implemented: the x87 (cpu/fpu.c; not FXSR),
- * no VME, DE, APIC, MTRR, PAT, PSE-36 or MMX. */
+/* CPUID.1:EDX -- only what is implemented: the x87 (cpu/fpu.c) with
+ * FXSAVE/FXRSTOR (cpu/fpu_fxsave.c), the debugging extensions (CR4.DE:
+ * DR4/DR5 #UD and I/O breakpoints), 4 MiB pages, the TSC, RDMSR/WRMSR, PAE,
+ * CMPXCHG8B, SYSENTER/SYSEXIT, global pages and CMOV.  No VME, MCE, APIC,
+ * MTRR, MCA, PAT, PSE-36, MMX or SSE. */
 #define CPUID_FPU  (1u << 0)
+#define CPUID_DE   (1u << 2)
+#define CPUID_PSE  (1u << 3)
 #define CPUID_TSC  (1u << 4)
 #define CPUID_MSR  (1u << 5)
-#define CPUID_CX8  (1u << 8)
-#define CPUID_PSE  (1u << 3)
 #define CPUID_PAE  (1u << 6)
+#define CPUID_CX8  (1u << 8)
 #define CPUID_SEP  (1u << 11)
 #define CPUID_PGE  (1u << 13)
 #define CPUID_CMOV (1u << 15)
-#define CPUID_FEATURES (CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | \
-                        CPUID_SEP | CPUID_PGE | CPUID_CMOV)
+#define CPUID_FXSR (1u << 24)
+#define CPUID_FEATURES (CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | \
+                        CPUID_CX8 | CPUID_SEP | CPUID_PGE | CPUID_CMOV | CPUID_FXSR)
 #define CPUID_MAX_LEAF 2u
 
-/* CR4 bits a guest may set: what CPUID claims (PSE, PAE, PGE) and the
- * time-stamp-disable and RDPMC-enable controls. */
-#define CR4_WRITABLE (CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE)
+/* CR4 bits a guest may set: what CPUID claims (DE, PSE, PAE, PGE, and
+ * OSFXSR with FXSR), the time-stamp-disable and RDPMC-enable controls.
+ * OSXMMEXCPT stays reserved (#GP): it only means something with SSE, and
+ * Linux sets it only when CPUID has SSE. */
+#define CR4_WRITABLE (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR)
 
+/* The MSRs: those a P6 has that go with what CPUID claims, and the
+ * architectural ones every P6 answers.  Every other index raises #GP, as
+ * on a P6 for an index it does not implement, and is logged (guest=info):
+ * MTRRs, the local APIC base, machine-check and performance-counter MSRs
+ * go with CPUID bits this CPU does not set.  What Debian's Linux 6.1
+ * (686) reads unguarded on family 6: BIOS_SIGN_ID (written 0, CPUID,
+ * read: the microcode revision) and PLATFORM_ID (model 5 and later: the
+ * microcode loader); it probes 0x3a, 0x140, 0x179 and 0x186 with
+ * rdmsr_safe, and the #GP tells it they are absent.  SeaBIOS reads none
+ * without CPUID bits this CPU does not set (MTRR, APIC). */
+#define MSR_P5_MC_ADDR 0x0u
+#define MSR_P5_MC_TYPE 0x1u
 #define MSR_TSC 0x10u
 #define MSR_PLATFORM_ID 0x17u
 #define MSR_BIOS_SIGN_ID 0x8bu
@@ -101,8 +120,14 @@ int op_rdmsr(struct cpu *c, const struct insn *i)
     TRY(need_cpl0(c));
     uint64_t v;
     switch (c->regs[R_ECX]) {
+    case MSR_P5_MC_ADDR:
+    case MSR_P5_MC_TYPE:
+        /* The Pentium's machine-check registers: architectural, so a P6
+         * answers them without a fault (no machine check: 0). */
+        v = 0;
+        break;
     case MSR_TSC: v = c->m->sched.now + (uint64_t)c->tsc_offset; break;
-    case MSR_PLATFORM_ID: v = 0; break;
+    case MSR_PLATFORM_ID: v = 0; break; /* bits 52:50, platform 0 */
     case MSR_BIOS_SIGN_ID: v = 0; break; /* no microcode update loaded */
     case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
     case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
@@ -122,7 +147,17 @@ int op_wrmsr(struct cpu *c, const struct insn *i)
     TRY(need_cpl0(c));
     uint64_t v = (uint64_t)c->regs[R_EDX] << 32 | c->regs[R_EAX];
     switch (c->regs[R_ECX]) {
-    case MSR_TSC: c->tsc_offset = (int64_t)(v - c->m->sched.now); break;
+    case MSR_P5_MC_ADDR:
+    case MSR_P5_MC_TYPE:
+        break; /* accepted and ignored, as a P6 does */
+    case MSR_TSC:
+        /* Before family 0Fh model 3 only the low 32 bits are writable; a
+         * write clears the upper 32 (SDM Vol. 4, IA32_TIME_STAMP_COUNTER). */
+        c->tsc_offset = (int64_t)((uint32_t)v - c->m->sched.now);
+        break;
+    case MSR_PLATFORM_ID:
+        LOGF(&c->m->log, GUEST, LOG_INFO, "WRMSR of read-only MSR 0x%x: #GP", c->regs[R_ECX]);
+        return FAULT_ERR(c, EXC_GP, 0);
     case MSR_BIOS_SIGN_ID: break; /* Linux writes 0 before reading it */
     case MSR_SYSENTER_CS: c->sysenter_cs = (uint32_t)v & 0xffff; break;
     case MSR_SYSENTER_ESP: c->sysenter_esp = (uint32_t)v; break;
@@ -194,6 +229,8 @@ int op_mov_cr(struct cpu *c, const struct insn *i)
         }
         if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE))
             mmu_flush(c, false);
+        if ((old ^ v) & CR4_DE)
+            cpu_update_breakpoints(c); /* DE turns RW=10 into I/O breakpoints */
         return CPU_OK;
     }
     }
@@ -203,6 +240,9 @@ int op_mov_dr(struct cpu *c, const struct insn *i)
 {
     unsigned dr = insn_reg(i), r = insn_rm(i);
     TRY(need_cpl0(c));
+    /* With the debugging extensions on, DR4 and DR5 do not exist. */
+    if ((dr == 4 || dr == 5) && (c->cr4 & CR4_DE))
+        return FAULT(c, EXC_UD);
     if (c->dr[7] & 0x2000) {
         /* General detect: any debug-register access faults, with DR6.BD,
          * and GD is cleared so the handler can use the registers. */
@@ -512,6 +552,7 @@ int op_in(struct cpu *c, const struct insn *i)
     uint16_t port = i->src == O_DX ? (uint16_t)c->regs[R_EDX] : (uint16_t)i->imm;
     TRY(io_check(c, port, bits / 8));
     reg_write(c, R_EAX, bits, bus_in(&c->m->bus, port, bits / 8));
+    cpu_io_done(c, port, bits / 8);
     return CPU_OK;
 }
 
@@ -521,6 +562,7 @@ int op_out(struct cpu *c, const struct insn *i)
     uint16_t port = i->dst == O_DX ? (uint16_t)c->regs[R_EDX] : (uint16_t)i->imm;
     TRY(io_check(c, port, bits / 8));
     bus_out(&c->m->bus, port, reg_read(c, R_EAX, bits), bits / 8);
+    cpu_io_done(c, port, bits / 8);
     return CPU_OK;
 }
 

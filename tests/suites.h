@@ -30,6 +30,8 @@
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \
     X(fpu_suite)                \
+    X(fxsave_suite)             \
+    X(p6_suite)                 \
     X(vecfile_suite)            \
     X(screenshot_suite)         \
     X(serial_console_suite)

@@ -30,7 +30,7 @@ rc=$?
 check "reaches the shell and answers uname (status 0, got $rc)" $([ $rc = 0 ]; echo $?)
 grep -q "Run /init as init process" "$tmp/console"; check "the kernel starts /init" $?
 grep -q "Amber Linux guest ready" "$tmp/console"; check "the guest's banner" $?
-grep -q "x87 FPU will use FSAVE" "$tmp/console"; check "the kernel uses the x87" $?
+grep -q "x87 FPU will use FXSAVE" "$tmp/console"; check "the kernel saves the x87 with FXSAVE" $?
 grep -q "Linux amber .* i686 GNU/Linux" "$tmp/console"; check "uname -a answers" $?
 grep -o "[0-9]* instructions, [0-9]* cycles, [0-9.]* s virtual, [0-9.]* s host" "$tmp/stats" |
     sed 's/^/linux: boot to the answer: /'
