@@ -238,22 +238,11 @@ static int decode_run(struct cpu *c, struct dec_run *r, uint32_t pa)
 /* Finds the decoded instruction at CS:EIP: the next one of the run in
  * progress, or the first of a run looked up (or decoded) by physical
  * address. */
-static int fetch_insn(struct cpu *c, const struct insn **out, struct insn *scratch)
+static __attribute__((noinline)) int fetch_insn_slow(struct cpu *c, const struct insn **out)
 {
     struct cpu_internal *in = c->in;
     const struct cpu_seg_reg *cs = &c->seg[SEG_CS];
     uint32_t lin = cs->base + c->eip;
-    const struct dec_run *run = in->run;
-    if (run && lin == in->run_lin && in->run_next < run->n) {
-        const struct insn *i = &run->insn[in->run_next];
-        if ((uint64_t)c->eip + i->len - 1 <= cs->limit) {
-            in->run_next++;
-            in->run_lin = lin + i->len;
-            in->dcache_hits++;
-            *out = i;
-            return CPU_OK;
-        }
-    }
     in->run = NULL;
     uint64_t pa;
     if (c->eip > cs->limit)
@@ -289,9 +278,28 @@ static int fetch_insn(struct cpu *c, const struct insn **out, struct insn *scrat
      * decoded each time, with every check. */
     in->dcache_misses++;
     struct fetch_ctx f = { c, c->eip, pa, false, false };
-    TRY(cpu_decode(c, in->decode_mode, fetch_byte, &f, scratch));
-    *out = scratch;
+    TRY(cpu_decode(c, in->decode_mode, fetch_byte, &f, &in->scratch));
+    *out = &in->scratch;
     return CPU_OK;
+}
+
+static inline int fetch_insn(struct cpu *c, const struct insn **out)
+{
+    struct cpu_internal *in = c->in;
+    const struct cpu_seg_reg *cs = &c->seg[SEG_CS];
+    uint32_t lin = cs->base + c->eip;
+    const struct dec_run *run = in->run;
+    if (run && lin == in->run_lin && in->run_next < run->n) {
+        const struct insn *i = &run->insn[in->run_next];
+        if ((uint64_t)c->eip + i->len - 1 <= cs->limit) {
+            in->run_next++;
+            in->run_lin = lin + i->len;
+            in->dcache_hits++;
+            *out = i;
+            return CPU_OK;
+        }
+    }
+    return fetch_insn_slow(c, out);
 }
 
 /* ----------------------------------------------------------- interrupts */
@@ -519,47 +527,37 @@ static void trace_insn(const struct cpu *c)
             cpu_get_eflags(c));
 }
 
-static void step_insn(struct cpu *c)
+/* Before an instruction, when tracing or instruction breakpoints are on.
+ * True: it does not run (a debugger stop or a #DB delivered). */
+static __attribute__((noinline)) bool step_before(struct cpu *c)
 {
-    if (__builtin_expect(c->m->log.level[LOGM_CPU] >= LOG_TRACE, 0))
+    if (c->m->log.level[LOGM_CPU] >= LOG_TRACE)
         trace_insn(c);
-    struct insn scratch;
-    const struct insn *i;
-    c->in->insn_eip = c->eip;
-    bool tf = c->eflags & FL_TF;
-    bool rf = c->eflags & FL_RF;
-    c->in->dr_data_hits = 0;
     if (c->in->dr_exec_mask) {
         /* The debugger's hook first (DR_MASK_DEBUGGER): a stop there
          * leaves the instruction not started. */
         if ((c->in->dr_exec_mask & DR_MASK_DEBUGGER) && c->in->dbg->exec(c->m))
-            return;
+            return true;
         if ((c->in->dr_exec_mask & 0xf) && exec_breakpoint(c)) {
             deliver_exception(c);
-            return;
+            return true;
         }
     }
-    int r = fetch_insn(c, &i, &scratch);
-    if (r == CPU_OK) {
-        cpu_charge(c, i->cycles);
-        uint32_t next = c->eip + i->len;
-        c->eip = c->in->decode_mode & DECODE_CODE32 ? next : next & 0xffff;
-        r = i->fn(c, i);
-    }
-    if (r != CPU_OK) {
-        c->eip = c->in->insn_eip; /* faults restart the instruction */
-        deliver_exception(c);
-        return;
-    }
-    c->insns++;
+    return false;
+}
+
+/* After an instruction that ran with TF or RF set, in an interrupt shadow
+ * or hitting a data breakpoint. */
+static __attribute__((noinline)) void step_after(struct cpu *c, uint32_t flags_before)
+{
     /* RF lasts one instruction; an instruction that loads it (IRET, POPF)
      * starts with it clear and keeps what it loaded. */
-    if (rf)
+    if (flags_before & FL_RF)
         c->eflags &= ~FL_RF;
     if (c->irq_shadow)
         c->irq_shadow--;
     uint32_t db = 0;
-    if (tf && !c->irq_shadow)
+    if ((flags_before & FL_TF) && !c->irq_shadow)
         db |= 0x4000; /* BS: single step */
     if (c->in->dr_data_hits)
         db |= c->in->dr_data_hits; /* B0-B3: data breakpoints */
@@ -571,6 +569,33 @@ static void step_insn(struct cpu *c)
         if (cpu_interrupt(c, EXC_DB, INT_SOFT, false, 0))
             deliver_exception(c);
     }
+}
+
+static inline void step_insn(struct cpu *c)
+{
+    struct cpu_internal *in = c->in;
+    if (__builtin_expect((c->m->log.level[LOGM_CPU] >= LOG_TRACE) | in->dr_exec_mask, 0) &&
+        step_before(c))
+        return;
+    const struct insn *i;
+    in->insn_eip = c->eip;
+    uint32_t flags_before = c->eflags & (FL_TF | FL_RF);
+    in->dr_data_hits = 0;
+    int r = fetch_insn(c, &i);
+    if (r == CPU_OK) {
+        cpu_charge(c, i->cycles);
+        uint32_t next = c->eip + i->len;
+        c->eip = in->decode_mode & DECODE_CODE32 ? next : next & 0xffff;
+        r = i->fn(c, i);
+    }
+    if (__builtin_expect(r != CPU_OK, 0)) {
+        c->eip = in->insn_eip; /* faults restart the instruction */
+        deliver_exception(c);
+        return;
+    }
+    c->insns++;
+    if (__builtin_expect(flags_before | c->irq_shadow | in->dr_data_hits, 0))
+        step_after(c, flags_before);
 }
 
 void cpu_run(struct machine *m, uint64_t insn_limit)

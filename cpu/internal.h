@@ -134,6 +134,7 @@ struct cpu_internal {
     const struct dec_run *run;
     unsigned run_next;
     uint32_t run_lin;
+    struct insn scratch;    /* an instruction that is not cached */
     uint64_t dcache_hits, dcache_misses;
     /* DR0-DR3 enabled by DR7 as instruction breakpoints (bit n: DRn);
      * recomputed whenever DR7 changes. */
