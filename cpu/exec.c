@@ -574,11 +574,11 @@ static __attribute__((noinline)) void step_after(struct cpu *c, uint32_t flags_b
 static inline void step_insn(struct cpu *c)
 {
     struct cpu_internal *in = c->in;
+    in->insn_eip = c->eip; /* also the EIP a #DB from step_before reports */
     if (__builtin_expect((c->m->log.level[LOGM_CPU] >= LOG_TRACE) | in->dr_exec_mask, 0) &&
         step_before(c))
         return;
     const struct insn *i;
-    in->insn_eip = c->eip;
     uint32_t flags_before = c->eflags & (FL_TF | FL_RF);
     in->dr_data_hits = 0;
     int r = fetch_insn(c, &i);
