@@ -1024,6 +1024,9 @@ int fpu_exec(struct cpu *c, const struct insn *i)
     unsigned kind = control_kind(i);
     if (kind != 2)
         TRY(fpu_wait(c));
+    TRY(i->flags & INSN_MEM ? esc_mem(c, i) : esc_reg(c, i));
+    /* The pointers of an instruction that completed: one that faults
+     * (#UD, #GP, #PF on its operand) leaves them alone. */
     if (kind == 0) {
         struct cpu_fpu *f = &c->fpu;
         f->fip = c->in->insn_eip;
@@ -1034,5 +1037,5 @@ int fpu_exec(struct cpu *c, const struct insn *i)
             f->fds = c->seg[i->seg].sel;
         }
     }
-    return i->flags & INSN_MEM ? esc_mem(c, i) : esc_reg(c, i);
+    return CPU_OK;
 }
