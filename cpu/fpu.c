@@ -692,6 +692,7 @@ prem: {
             return CPU_OK;
         }
         struct fpenv e = env_of(f);
+        e.prec = 64; /* exact: PC rounds only + - * / and FSQRT (SDM Vol. 1 8.1.5.2) */
         unsigned cc;
         fx80 r = fx_prem(&e, st(f, 0), st(f, 1), round, &cc);
         e.up = false;
