@@ -614,15 +614,17 @@ static int esc_d9_reg(struct cpu *c, const struct insn *i)
         case 3: unimplemented(c, i, 1, false); return CPU_OK; /* FPATAN */
         case 4: { /* FXTRACT */
             if (empty(f, 0)) {
-                if (stack_fault(c, false)) {
+                if (stack_fault(c, false)) { /* an underflow, even onto a full ST(7) */
                     set_st(f, 0, fx_indefinite);
-                    do_push(c, fx_indefinite, NULL);
+                    push_st(f, fx_indefinite);
                 }
                 return CPU_OK;
             }
             if (!empty(f, 7)) {
-                if (stack_fault(c, true))
+                if (stack_fault(c, true)) {
+                    set_st(f, 0, fx_indefinite); /* both destinations */
                     push_st(f, fx_indefinite);
+                }
                 return CPU_OK;
             }
             struct fpenv e = env_of(f);
