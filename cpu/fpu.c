@@ -545,12 +545,9 @@ static int esc_d9_reg(struct cpu *c, const struct insn *i)
     switch (insn_reg(i)) {
     case 0: { /* FLD ST(i) */
         if (empty(f, rm)) {
-            if (!empty(f, 7)) {
-                if (stack_fault(c, true))
-                    push_st(f, fx_indefinite);
-            } else if (stack_fault(c, false)) {
+            /* An underflow (C1 = 0), even onto a full ST(7). */
+            if (stack_fault(c, false))
                 push_st(f, fx_indefinite);
-            }
             return CPU_OK;
         }
         do_push(c, st(f, rm), NULL);
