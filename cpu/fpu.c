@@ -891,8 +891,7 @@ static int esc_reg(struct cpu *c, const struct insn *i)
                     set_st(f, 0, fx_indefinite);
                 return CPU_OK;
             }
-            f->sw &= (uint16_t)~SW_C1;
-            if (cond_eval(c, cc[reg]))
+            if (cond_eval(c, cc[reg])) /* C1 unchanged */
                 set_st(f, 0, st(f, rm));
             return CPU_OK;
         }
@@ -909,8 +908,7 @@ static int esc_reg(struct cpu *c, const struct insn *i)
                     set_st(f, 0, fx_indefinite);
                 return CPU_OK;
             }
-            f->sw &= (uint16_t)~SW_C1;
-            if (cond_eval(c, cc[reg] ^ 1u))
+            if (cond_eval(c, cc[reg] ^ 1u)) /* C1 unchanged */
                 set_st(f, 0, st(f, rm));
             return CPU_OK;
         }
