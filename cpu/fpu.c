@@ -970,9 +970,9 @@ static int esc_reg(struct cpu *c, const struct insn *i)
         break;
     case 7: /* DF */
         switch (reg) {
-        case 0: /* FFREEP */
+        case 0: /* FFREEP: FFREE, then pop */
             set_tag(f, phys(f, rm), TAG_EMPTY);
-            set_top(f, top(f) + 1);
+            pop_st(f);
             return CPU_OK;
         case 1: /* FXCH7 alias */
             return esc_d9_reg(c, &(struct insn){ .opcode = 0xd9, .modrm = (uint8_t)(0xc8 | rm) });
