@@ -666,9 +666,14 @@ static bool to_ieee(struct fpenv *en, fx80 a, const struct fmt *f, unsigned expb
     }
     /* A denormal source raises no D on a store (as the hardware does). */
     struct unp u = unpack(a);
+    unsigned pe = en->exc & FE_PE;
     struct rres r = round_to(en, f, s, u.e, (u128)u.sig << 64, false);
-    if ((en->exc & ~en->masks) & (FE_OE | FE_UE))
+    if ((en->exc & ~en->masks) & (FE_OE | FE_UE)) {
+        /* Nothing is stored: no precision exception, no C1. */
+        en->exc = (en->exc & ~FE_PE) | pe;
+        en->up = false;
         return false;
+    }
     uint64_t v = s ? sbit : 0;
     if (r.kind == 1)
         v |= expmax << fracbits;
