@@ -93,14 +93,19 @@ static void update_es(struct cpu *c)
         c->ferr(c->m, now);
 }
 
-/* Records an operation's exceptions; C1 from the rounding direction. */
+static bool blocked(const struct fpenv *e) { return e->exc & ~e->masks & (FE_IE | FE_DE | FE_ZE); }
+
+/* Records an operation's exceptions; C1 from the rounding direction.  An
+ * unmasked IE, DE or ZE stops the operation before its result: no flags
+ * from rounding one (SDM Vol. 1 4.9.2). */
 static void raise_exc(struct cpu *c, const struct fpenv *e)
 {
     struct cpu_fpu *f = &c->fpu;
+    unsigned exc = blocked(e) ? e->exc & (FE_IE | FE_DE | FE_ZE) : e->exc;
     f->sw &= (uint16_t)~SW_C1;
-    if ((e->exc & FE_PE) && e->up)
+    if ((exc & FE_PE) && e->up)
         f->sw |= SW_C1;
-    f->sw |= (uint16_t)(e->exc & 0x3f);
+    f->sw |= (uint16_t)(exc & 0x3f);
     update_es(c);
 }
 
@@ -114,7 +119,6 @@ static bool stack_fault(struct cpu *c, bool overflow)
     return f->cw & FE_IE;
 }
 
-static bool blocked(const struct fpenv *e) { return e->exc & ~e->masks & (FE_IE | FE_DE | FE_ZE); }
 
 /* --- memory -------------------------------------------------------------- */
 
