@@ -771,6 +771,12 @@ static int esc_mem(struct cpu *c, const struct insn *i)
         struct fpenv e = env_of(f);
         fx80 src;
         TRY(load_mem(c, i, esc, &src, &e));
+        if (e.exc & FE_IE) {
+            /* An SNaN (the load quieted it): the operation's NaN rules
+             * take it as the SNaN it is (SDM Vol. 1 Table 4-7). */
+            src.sig &= ~(1ull << 62);
+            e.exc &= ~FE_IE;
+        }
         if (reg == 2 || reg == 3) {
             do_compare(c, src, false, false, false, reg == 3, e.exc);
             return CPU_OK;
