@@ -777,6 +777,10 @@ static int esc_mem(struct cpu *c, const struct insn *i)
             src.sig &= ~(1ull << 62);
             e.exc &= ~FE_IE;
         }
+        /* A NaN or unsupported ST(0) comes before the denormal operand
+         * (SDM Vol. 1 4.9.2). */
+        if (!empty(f, 0) && (fx_is_nan(st(f, 0)) || fx_classify(st(f, 0)) == FXC_UNSUPPORTED))
+            e.exc &= ~FE_DE;
         if (reg == 2 || reg == 3) {
             do_compare(c, src, false, false, false, reg == 3, e.exc);
             return CPU_OK;

@@ -316,7 +316,6 @@ fx80 fx_mul(struct fpenv *en, fx80 a, fx80 b)
 fx80 fx_div(struct fpenv *en, fx80 a, fx80 b)
 {
     fx80 out;
-    unsigned exc0 = en->exc;
     if (special2(en, a, b, &out))
         return out;
     enum fx_class ka = fx_classify(a), kb = fx_classify(b);
@@ -331,7 +330,7 @@ fx80 fx_div(struct fpenv *en, fx80 a, fx80 b)
     if (kb == FXC_ZERO) {
         if (ka == FXC_ZERO)
             return invalid(en);
-        en->exc = (en->exc & ~FE_DE) | (exc0 & FE_DE) | FE_ZE; /* no D with Z */
+        en->exc = (en->exc & ~FE_DE) | FE_ZE; /* no D with Z, not even a memory operand's */
         return fx_make(s, FX_EXP_MAX, 1ull << 63);
     }
     if (ka == FXC_ZERO)
