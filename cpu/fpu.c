@@ -1029,10 +1029,28 @@ static unsigned control_kind(const struct insn *i)
     return 0;
 }
 
+/* The reserved encodings (#UD), which come before a pending exception:
+ * register forms by escape, bit (ModRM & 0x3f); memory forms by escape,
+ * bit ModRM.reg (FISTTP, SSE3, included). */
+static bool reserved(const struct insn *i)
+{
+    static const uint64_t reg_forms[8] = {
+        0, 0x000080cc00fe0000ull, 0xfffffdff00000000ull, 0xff0000e000000000ull,
+        0, 0xffff000000000000ull, 0x00000000fd000000ull, 0xff0000fe00000000ull,
+    };
+    static const uint8_t mem_forms[8] = { 0, 0x02, 0, 0x52, 0, 0x22, 0, 0x02 };
+    unsigned esc = i->opcode & 7;
+    if (i->flags & INSN_MEM)
+        return mem_forms[esc] >> insn_reg(i) & 1;
+    return reg_forms[esc] >> (i->modrm & 0x3f) & 1;
+}
+
 int fpu_exec(struct cpu *c, const struct insn *i)
 {
     if (c->cr0 & (CR0_EM | CR0_TS))
         return FAULT(c, EXC_NM);
+    if (reserved(i))
+        return FAULT(c, EXC_UD);
     unsigned kind = control_kind(i);
     if (kind != 2)
         TRY(fpu_wait(c));
