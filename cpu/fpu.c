@@ -1022,8 +1022,8 @@ static unsigned control_kind(const struct insn *i)
             return 1;
         return 0;
     }
-    if (esc == 3 && reg == 4 && (i->modrm & 7) <= 3 && (i->modrm & 7) >= 2)
-        return 2;
+    if (esc == 3 && reg == 4 && (i->modrm & 7) <= 4)
+        return 2; /* FNCLEX FNINIT; FENI FDISI FSETPM: no state at all (SDM Vol. 1 8.3.13) */
     if (esc == 7 && i->modrm == 0xe0)
         return 2;
     return 0;
