@@ -118,6 +118,13 @@ static struct rres round_to(struct fpenv *en, const struct fmt *f, bool sign, in
         if (tiny && wrap && !(en->masks & FE_UE)) {
             en->exc |= FE_UE;
             E += WRAP;
+            if (E < f->emin) {
+                /* Massive underflow (FSCALE): still tiny when biased, a
+                 * signed zero (SDM Vol. 1 8.5.5). */
+                en->exc |= FE_PE;
+                r.e = f->emin;
+                return r;
+            }
         } else {
             x = shr_jam(x, f->emin - E);
             E = f->emin;
@@ -157,6 +164,14 @@ static struct rres round_to(struct fpenv *en, const struct fmt *f, bool sign, in
         if (wrap && !(en->masks & FE_OE)) {
             en->exc |= FE_OE;
             E -= WRAP;
+            if (E > f->emax) {
+                /* Massive overflow (FSCALE): still too large when biased,
+                 * a signed infinity (SDM Vol. 1 8.5.4). */
+                en->exc |= FE_PE;
+                en->up = true;
+                r.kind = 1;
+                return r;
+            }
         } else {
             en->exc |= FE_OE | FE_PE;
             bool inf = en->rc == RC_NEAR || (en->rc == RC_UP && !sign) ||
