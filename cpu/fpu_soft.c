@@ -256,6 +256,15 @@ static bool special2(struct fpenv *en, fx80 a, fx80 b, fx80 *out)
     return false;
 }
 
+/* An operand returned as the result: a pseudo-denormal comes out as the
+ * normal (exponent 1) it stands for, as the host does. */
+static fx80 pseudo_denormal_out(fx80 a)
+{
+    if (FX_EXP(a) == 0 && a.sig >> 63)
+        a.se |= 1;
+    return a;
+}
+
 static fx80 invalid(struct fpenv *en)
 {
     en->exc |= FE_IE;
@@ -521,10 +530,12 @@ fx80 fx_prem(struct fpenv *en, fx80 a, fx80 b, bool round, unsigned *cc)
     if (special2(en, a, b, &out))
         return out;
     enum fx_class ka = fx_classify(a), kb = fx_classify(b);
-    if (ka == FXC_INF || kb == FXC_ZERO)
+    if (ka == FXC_INF || kb == FXC_ZERO) {
+        en->exc &= ~FE_DE; /* the invalid operation comes first */
         return invalid(en);
+    }
     if (ka == FXC_ZERO || kb == FXC_INF)
-        return a;
+        return pseudo_denormal_out(a);
     struct unp x = unpack(a), y = unpack(b);
     int32_t d = x.e - y.e;
     bool sign = x.sign;
