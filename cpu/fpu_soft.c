@@ -470,6 +470,8 @@ fx80 fx_scale(struct fpenv *en, fx80 a, fx80 b)
     }
     if (ka == FXC_ZERO || ka == FXC_INF)
         return a;
+    if (kb == FXC_ZERO)
+        return pseudo_denormal_out(a); /* unscaled (SDM FSCALE table), no UE */
     int32_t n = 0;
     if (kb != FXC_ZERO) {
         struct unp y = unpack(b);
