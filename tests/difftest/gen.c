@@ -23,7 +23,7 @@
  * and RET: anywhere on the page) and the comparison is of the final EIP.
  * Branches get no operand-size prefix: a 16-bit EIP would leave the page.
  *
- * The forms are in gen_arith.c and gen_move.c; this file has
+ * The forms are in gen_arith.c, gen_move.c and gen_x87.c; this file has
  * what they share (gen_internal.h), the form table and the case loop.
  *
  * What is left out: privileged and I/O instructions, segment register loads,
@@ -485,6 +485,17 @@ static const struct form forms[] = {
     { "bound", 1, f_bound, 0 },
     { "mov-sreg", 1, f_movsreg, 0 },
     { "invalid", 1, f_invalid, 0 },
+    { "x87-arith", 9, f_x87_arith, 0 },
+    { "x87-compare", 5, f_x87_compare, 0 },
+    { "x87-unary", 5, f_x87_unary, 0 },
+    { "x87-fcmov", 2, f_x87_fcmov, 0 },
+    { "x87-load", 5, f_x87_load, 0 },
+    { "x87-store", 6, f_x87_store, 0 },
+    { "x87-stack", 2, f_x87_stack, 0 },
+    { "x87-control", 5, f_x87_control, 0 },
+    { "x87-alias", 1, f_x87_alias, 0 },
+    /* Being implemented: only with --x87-trans until they are. */
+    { "x87-trans", 6, f_x87_trans, 0 },
 };
 #define NFORMS (sizeof forms / sizeof forms[0])
 
@@ -494,6 +505,8 @@ const char *gen_form_name(unsigned k) { return k < NFORMS ? forms[k].name : NULL
 static unsigned active_weight(const struct gen_config *cfg, unsigned k)
 {
     if (cfg->only && !strstr(forms[k].name, cfg->only))
+        return 0;
+    if (forms[k].fn == f_x87_trans && !cfg->x87_trans)
         return 0;
     return forms[k].weight;
 }
@@ -507,7 +520,7 @@ bool gen_init(const struct gen_config *cfg)
 }
 
 /* Adds LOCK (or not), redundant prefixes, shuffles the prefixes and lays
- * the bytes out. */
+ * the bytes out, with a WAIT before or after them if the form asked. */
 static void finish(struct g *g)
 {
     struct tcase *t = g->t;
@@ -547,10 +560,19 @@ static void finish(struct g *g)
         b[n++] = (uint8_t)(g->disp >> (8 * k));
     for (unsigned k = 0; k < g->nimm; k++)
         b[n++] = g->imm[k];
-    if (n > DT_MAX_INSN) {
+    unsigned max = DT_MAX_INSN - (g->wait_before || g->wait_after);
+    if (n > max) {
         /* Drop leading prefixes: still far past 15 bytes. */
-        memmove(b, b + (n - DT_MAX_INSN), DT_MAX_INSN);
-        n = DT_MAX_INSN;
+        memmove(b, b + (n - max), max);
+        n = max;
+    }
+    if (g->wait_before) {
+        memmove(b + 1, b, n++);
+        b[0] = 0x9b;
+        t->len1 = 1;
+    } else if (g->wait_after) {
+        t->len1 = n;
+        b[n++] = 0x9b;
     }
     memcpy(t->code, b, n);
     t->len = n;

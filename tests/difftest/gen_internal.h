@@ -1,8 +1,9 @@
 /* The generator's internals, shared by its files: the state of the case
  * being built, randomness, emission of the instruction bytes and memory
  * operands (tests/difftest/gen.c), and the forms, one family of
- * instructions each: gen_arith.c (arithmetic, logic, shifts, bits, BCD)
- * and gen_move.c (moves, strings, stack, branches, invalid encodings). */
+ * instructions each: gen_arith.c (arithmetic, logic, shifts, bits, BCD),
+ * gen_move.c (moves, strings, stack, branches, invalid encodings) and
+ * gen_x87.c (the x87 FPU). */
 #ifndef AMBER_TESTS_DIFFTEST_GEN_INTERNAL_H
 #define AMBER_TESTS_DIFFTEST_GEN_INTERNAL_H
 
@@ -60,6 +61,8 @@ struct g {
     bool no_extra_pfx;      /* no redundant prefixes */
     bool no_rep;            /* no stray F2/F3 (they mean something here) */
     uint8_t seg_pfx;
+    bool wait_before, wait_after; /* a WAIT (9B) instruction around this one */
+    bool mem_denormal;      /* x87: the memory operand is a single or double denormal */
 };
 
 static inline uint32_t rnd(struct g *g) { return (uint32_t)next64(&g->r); }
@@ -149,5 +152,8 @@ form_fn f_alu, f_grp1, f_test, f_notneg, f_mul, f_div, f_incdec, f_shift, f_shxd
 /* gen_move.c */
 form_fn f_movx, f_mov, f_xchg, f_lea, f_cbw, f_setcc, f_cmov, f_misc, f_string, f_push, f_pop,
     f_pusha, f_pushf, f_enter, f_xlat, f_branch, f_indirect, f_bound, f_movsreg, f_invalid;
+/* gen_x87.c */
+form_fn f_x87_arith, f_x87_compare, f_x87_unary, f_x87_fcmov, f_x87_load, f_x87_store,
+    f_x87_stack, f_x87_control, f_x87_alias, f_x87_trans;
 
 #endif
