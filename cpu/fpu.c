@@ -93,14 +93,19 @@ void fpu_update_es(struct cpu *c)
         c->ferr(c->m, now);
 }
 
-/* Records an operation's exceptions; C1 from the rounding direction. */
+static bool blocked(const struct fpenv *e) { return e->exc & ~e->masks & (FE_IE | FE_DE | FE_ZE); }
+
+/* Records an operation's exceptions; C1 from the rounding direction.  An
+ * unmasked IE, DE or ZE stops the operation before its result: no flags
+ * from rounding one (SDM Vol. 1 4.9.2). */
 static void raise_exc(struct cpu *c, const struct fpenv *e)
 {
     struct cpu_fpu *f = &c->fpu;
+    unsigned exc = blocked(e) ? e->exc & (FE_IE | FE_DE | FE_ZE) : e->exc;
     f->sw &= (uint16_t)~SW_C1;
-    if ((e->exc & FE_PE) && e->up)
+    if ((exc & FE_PE) && e->up)
         f->sw |= SW_C1;
-    f->sw |= (uint16_t)(e->exc & 0x3f);
+    f->sw |= (uint16_t)(exc & 0x3f);
     fpu_update_es(c);
 }
 
@@ -114,7 +119,6 @@ static bool stack_fault(struct cpu *c, bool overflow)
     return f->cw & FE_IE;
 }
 
-static bool blocked(const struct fpenv *e) { return e->exc & ~e->masks & (FE_IE | FE_DE | FE_ZE); }
 
 /* --- memory -------------------------------------------------------------- */
 
@@ -545,12 +549,9 @@ static int esc_d9_reg(struct cpu *c, const struct insn *i)
     switch (insn_reg(i)) {
     case 0: { /* FLD ST(i) */
         if (empty(f, rm)) {
-            if (!empty(f, 7)) {
-                if (stack_fault(c, true))
-                    push_st(f, fx_indefinite);
-            } else if (stack_fault(c, false)) {
+            /* An underflow (C1 = 0), even onto a full ST(7). */
+            if (stack_fault(c, false))
                 push_st(f, fx_indefinite);
-            }
             return CPU_OK;
         }
         do_push(c, st(f, rm), NULL);
@@ -614,15 +615,17 @@ static int esc_d9_reg(struct cpu *c, const struct insn *i)
         case 3: unimplemented(c, i, 1, false); return CPU_OK; /* FPATAN */
         case 4: { /* FXTRACT */
             if (empty(f, 0)) {
-                if (stack_fault(c, false)) {
+                if (stack_fault(c, false)) { /* an underflow, even onto a full ST(7) */
                     set_st(f, 0, fx_indefinite);
-                    do_push(c, fx_indefinite, NULL);
+                    push_st(f, fx_indefinite);
                 }
                 return CPU_OK;
             }
             if (!empty(f, 7)) {
-                if (stack_fault(c, true))
+                if (stack_fault(c, true)) {
+                    set_st(f, 0, fx_indefinite); /* both destinations */
                     push_st(f, fx_indefinite);
+                }
                 return CPU_OK;
             }
             struct fpenv e = env_of(f);
@@ -692,6 +695,7 @@ prem: {
             return CPU_OK;
         }
         struct fpenv e = env_of(f);
+        e.prec = 64; /* exact: PC rounds only + - * / and FSQRT (SDM Vol. 1 8.1.5.2) */
         unsigned cc;
         fx80 r = fx_prem(&e, st(f, 0), st(f, 1), round, &cc);
         e.up = false;
@@ -767,6 +771,16 @@ static int esc_mem(struct cpu *c, const struct insn *i)
         struct fpenv e = env_of(f);
         fx80 src;
         TRY(load_mem(c, i, esc, &src, &e));
+        if (e.exc & FE_IE) {
+            /* An SNaN (the load quieted it): the operation's NaN rules
+             * take it as the SNaN it is (SDM Vol. 1 Table 4-7). */
+            src.sig &= ~(1ull << 62);
+            e.exc &= ~FE_IE;
+        }
+        /* A NaN or unsupported ST(0) comes before the denormal operand
+         * (SDM Vol. 1 4.9.2). */
+        if (!empty(f, 0) && (fx_is_nan(st(f, 0)) || fx_classify(st(f, 0)) == FXC_UNSUPPORTED))
+            e.exc &= ~FE_DE;
         if (reg == 2 || reg == 3) {
             do_compare(c, src, false, false, false, reg == 3, e.exc);
             return CPU_OK;
@@ -891,8 +905,7 @@ static int esc_reg(struct cpu *c, const struct insn *i)
                     set_st(f, 0, fx_indefinite);
                 return CPU_OK;
             }
-            f->sw &= (uint16_t)~SW_C1;
-            if (cond_eval(c, cc[reg]))
+            if (cond_eval(c, cc[reg])) /* C1 unchanged */
                 set_st(f, 0, st(f, rm));
             return CPU_OK;
         }
@@ -909,8 +922,7 @@ static int esc_reg(struct cpu *c, const struct insn *i)
                     set_st(f, 0, fx_indefinite);
                 return CPU_OK;
             }
-            f->sw &= (uint16_t)~SW_C1;
-            if (cond_eval(c, cc[reg] ^ 1u))
+            if (cond_eval(c, cc[reg] ^ 1u)) /* C1 unchanged */
                 set_st(f, 0, st(f, rm));
             return CPU_OK;
         }
@@ -972,9 +984,9 @@ static int esc_reg(struct cpu *c, const struct insn *i)
         break;
     case 7: /* DF */
         switch (reg) {
-        case 0: /* FFREEP */
+        case 0: /* FFREEP: FFREE, then pop */
             set_tag(f, phys(f, rm), TAG_EMPTY);
-            set_top(f, top(f) + 1);
+            pop_st(f);
             return CPU_OK;
         case 1: /* FXCH7 alias */
             return esc_d9_reg(c, &(struct insn){ .opcode = 0xd9, .modrm = (uint8_t)(0xc8 | rm) });
@@ -1010,20 +1022,41 @@ static unsigned control_kind(const struct insn *i)
             return 1;
         return 0;
     }
-    if (esc == 3 && reg == 4 && (i->modrm & 7) <= 3 && (i->modrm & 7) >= 2)
-        return 2;
+    if (esc == 3 && reg == 4 && (i->modrm & 7) <= 4)
+        return 2; /* FNCLEX FNINIT; FENI FDISI FSETPM: no state at all (SDM Vol. 1 8.3.13) */
     if (esc == 7 && i->modrm == 0xe0)
         return 2;
     return 0;
+}
+
+/* The reserved encodings (#UD), which come before a pending exception:
+ * register forms by escape, bit (ModRM & 0x3f); memory forms by escape,
+ * bit ModRM.reg (FISTTP, SSE3, included). */
+static bool reserved(const struct insn *i)
+{
+    static const uint64_t reg_forms[8] = {
+        0, 0x000080cc00fe0000ull, 0xfffffdff00000000ull, 0xff0000e000000000ull,
+        0, 0xffff000000000000ull, 0x00000000fd000000ull, 0xff0000fe00000000ull,
+    };
+    static const uint8_t mem_forms[8] = { 0, 0x02, 0, 0x52, 0, 0x22, 0, 0x02 };
+    unsigned esc = i->opcode & 7;
+    if (i->flags & INSN_MEM)
+        return mem_forms[esc] >> insn_reg(i) & 1;
+    return reg_forms[esc] >> (i->modrm & 0x3f) & 1;
 }
 
 int fpu_exec(struct cpu *c, const struct insn *i)
 {
     if (c->cr0 & (CR0_EM | CR0_TS))
         return FAULT(c, EXC_NM);
+    if (reserved(i))
+        return FAULT(c, EXC_UD);
     unsigned kind = control_kind(i);
     if (kind != 2)
         TRY(fpu_wait(c));
+    TRY(i->flags & INSN_MEM ? esc_mem(c, i) : esc_reg(c, i));
+    /* The pointers of an instruction that completed: one that faults
+     * (#UD, #GP, #PF on its operand) leaves them alone. */
     if (kind == 0) {
         struct cpu_fpu *f = &c->fpu;
         f->fip = c->in->insn_eip;
@@ -1034,5 +1067,5 @@ int fpu_exec(struct cpu *c, const struct insn *i)
             f->fds = c->seg[i->seg].sel;
         }
     }
-    return i->flags & INSN_MEM ? esc_mem(c, i) : esc_reg(c, i);
+    return CPU_OK;
 }

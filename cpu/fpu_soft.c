@@ -118,6 +118,13 @@ static struct rres round_to(struct fpenv *en, const struct fmt *f, bool sign, in
         if (tiny && wrap && !(en->masks & FE_UE)) {
             en->exc |= FE_UE;
             E += WRAP;
+            if (E < f->emin) {
+                /* Massive underflow (FSCALE): still tiny when biased, a
+                 * signed zero (SDM Vol. 1 8.5.5). */
+                en->exc |= FE_PE;
+                r.e = f->emin;
+                return r;
+            }
         } else {
             x = shr_jam(x, f->emin - E);
             E = f->emin;
@@ -157,6 +164,14 @@ static struct rres round_to(struct fpenv *en, const struct fmt *f, bool sign, in
         if (wrap && !(en->masks & FE_OE)) {
             en->exc |= FE_OE;
             E -= WRAP;
+            if (E > f->emax) {
+                /* Massive overflow (FSCALE): still too large when biased,
+                 * a signed infinity (SDM Vol. 1 8.5.4). */
+                en->exc |= FE_PE;
+                en->up = true;
+                r.kind = 1;
+                return r;
+            }
         } else {
             en->exc |= FE_OE | FE_PE;
             bool inf = en->rc == RC_NEAR || (en->rc == RC_UP && !sign) ||
@@ -241,6 +256,15 @@ static bool special2(struct fpenv *en, fx80 a, fx80 b, fx80 *out)
     return false;
 }
 
+/* An operand returned as the result: a pseudo-denormal comes out as the
+ * normal (exponent 1) it stands for, as the host does. */
+static fx80 pseudo_denormal_out(fx80 a)
+{
+    if (FX_EXP(a) == 0 && a.sig >> 63)
+        a.se |= 1;
+    return a;
+}
+
 static fx80 invalid(struct fpenv *en)
 {
     en->exc |= FE_IE;
@@ -316,7 +340,6 @@ fx80 fx_mul(struct fpenv *en, fx80 a, fx80 b)
 fx80 fx_div(struct fpenv *en, fx80 a, fx80 b)
 {
     fx80 out;
-    unsigned exc0 = en->exc;
     if (special2(en, a, b, &out))
         return out;
     enum fx_class ka = fx_classify(a), kb = fx_classify(b);
@@ -331,7 +354,7 @@ fx80 fx_div(struct fpenv *en, fx80 a, fx80 b)
     if (kb == FXC_ZERO) {
         if (ka == FXC_ZERO)
             return invalid(en);
-        en->exc = (en->exc & ~FE_DE) | (exc0 & FE_DE) | FE_ZE; /* no D with Z */
+        en->exc = (en->exc & ~FE_DE) | FE_ZE; /* no D with Z, not even a memory operand's */
         return fx_make(s, FX_EXP_MAX, 1ull << 63);
     }
     if (ka == FXC_ZERO)
@@ -447,6 +470,8 @@ fx80 fx_scale(struct fpenv *en, fx80 a, fx80 b)
     }
     if (ka == FXC_ZERO || ka == FXC_INF)
         return a;
+    if (kb == FXC_ZERO)
+        return pseudo_denormal_out(a); /* unscaled (SDM FSCALE table), no UE */
     int32_t n = 0;
     if (kb != FXC_ZERO) {
         struct unp y = unpack(b);
@@ -507,10 +532,12 @@ fx80 fx_prem(struct fpenv *en, fx80 a, fx80 b, bool round, unsigned *cc)
     if (special2(en, a, b, &out))
         return out;
     enum fx_class ka = fx_classify(a), kb = fx_classify(b);
-    if (ka == FXC_INF || kb == FXC_ZERO)
+    if (ka == FXC_INF || kb == FXC_ZERO) {
+        en->exc &= ~FE_DE; /* the invalid operation comes first */
         return invalid(en);
+    }
     if (ka == FXC_ZERO || kb == FXC_INF)
-        return a;
+        return pseudo_denormal_out(a);
     struct unp x = unpack(a), y = unpack(b);
     int32_t d = x.e - y.e;
     bool sign = x.sign;
@@ -666,9 +693,14 @@ static bool to_ieee(struct fpenv *en, fx80 a, const struct fmt *f, unsigned expb
     }
     /* A denormal source raises no D on a store (as the hardware does). */
     struct unp u = unpack(a);
+    unsigned pe = en->exc & FE_PE;
     struct rres r = round_to(en, f, s, u.e, (u128)u.sig << 64, false);
-    if ((en->exc & ~en->masks) & (FE_OE | FE_UE))
+    if ((en->exc & ~en->masks) & (FE_OE | FE_UE)) {
+        /* Nothing is stored: no precision exception, no C1. */
+        en->exc = (en->exc & ~FE_PE) | pe;
+        en->up = false;
         return false;
+    }
     uint64_t v = s ? sbit : 0;
     if (r.kind == 1)
         v |= expmax << fracbits;

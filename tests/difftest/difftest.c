@@ -1,13 +1,20 @@
 /* difftest: the differential CPU tester.
  *
- * Generates random user-level integer instructions (tests/difftest/gen.c),
- * runs each one natively in a 32-bit helper process (tests/difftest/
- * native.c) and in Amber, and compares the registers, EIP, the flags the SDM
- * defines for the instruction, the data area and the exception raised.
+ * Generates random user-level integer and x87 instructions (tests/
+ * difftest/gen.c), runs each one natively in a 32-bit helper process
+ * (tests/difftest/native.c) and in Amber, and compares the registers, EIP,
+ * the flags the SDM defines for the instruction, the data area, the
+ * exception raised and, for x87 instructions, the FPU state (tests/
+ * difftest/x87.c).
  *
  * Amber runs the instruction in 32-bit flat protected mode set up directly
  * in the descriptor caches (CS.D = 1, every base 0, limit 4 GiB, CPL 3),
- * paging off, with the code page and data area at the helper's addresses.
+ * paging off, with the code page and data area at the helper's addresses,
+ * and CR0 as a Linux process has it for the x87 (NE set: an unmasked
+ * exception raises #MF, vector 16, at the next waiting instruction, which
+ * the helper sees as SIGFPE with that trap number; MP set, EM and TS
+ * clear).  For an x87 case Amber runs the helper's FRSTOR before the
+ * instruction and FNSAVE after it, from a scratch page of its own.
  * Exceptions are not delivered: the tester reads the vector from
  * cpu.last_exception (counted before delivery is attempted) and compares it
  * with the helper's, together with the state, which a fault must leave as it
@@ -18,13 +25,15 @@
  *
  *   difftest [--seed N|random] [--count N] [--first N] [--verbose]
  *            [--strict] [--only FORM] [--max-report N] [--native PATH]
- *            [--list] [--high-data] [--quiet]
+ *            [--list] [--high-data] [--quiet] [--x87-trans]
  *
  * --strict also generates cases whose result the SDM leaves undefined and
  * compares the undefined flags: Amber against this host's behaviour.
  * --only runs the forms whose name contains the string (--list names them).
  * --high-data puts the data area above 64 KiB, as on hosts whose
  * vm.mmap_min_addr forbids low mappings (no 16-bit memory addressing then).
+ * --x87-trans adds the x87 transcendentals (F2XM1 ... FSINCOS), whose
+ * results are compared within one ulp; they are not part of the default mix.
  *
  * A case depends only on (seed, index): `--seed S --first I --count 1
  * --verbose` replays case I of a run.  The last line is
@@ -46,6 +55,7 @@
 #include "cpu/internal.h"
 #include "tests/difftest/gen.h"
 #include "tests/difftest/proto.h"
+#include "tests/difftest/x87.h"
 
 #define AMBER_RAM (8u << 20)
 #define BATCH 512u
@@ -53,11 +63,12 @@
 struct opts {
     uint64_t seed;
     uint64_t count, first;
-    bool verbose, strict, quiet, high_data;
+    bool verbose, strict, quiet, high_data, x87_trans;
     unsigned max_report;
     const char *native;
     const char *only;
     bool hand;              /* --bytes: one hand-made case */
+    bool hand_fpu;          /* --fpu: its x87 state */
     struct tcase hand_case;
 };
 
@@ -196,6 +207,14 @@ static struct machine *M;
 static uint32_t data_base, data_size;
 static uint8_t *a_initial, *a_shadow;
 
+/* Amber's FRSTOR [A_FPU_IN] and FNSAVE [A_FPU_OUT] for x87 cases: a page
+ * of RAM the helper does not have, outside the code page and data area. */
+#define A_FPU_CODE 0x00104000u
+#define A_FPU_RESTORE A_FPU_CODE
+#define A_FPU_SAVE (A_FPU_CODE + 16)
+#define A_FPU_IN 0x00105000u
+#define A_FPU_OUT 0x00105100u
+
 static int amber_setup(const struct dt_welcome *w)
 {
     M = calloc(1, sizeof *M);
@@ -205,7 +224,9 @@ static int amber_setup(const struct dt_welcome *w)
      * expected here, so not shown. */
     M->log.out = fopen("/dev/null", "w");
     struct cpu *c = &M->cpu;
-    c->cr0 |= CR0_PE;
+    /* A Linux process's view of the x87: NE (#MF, not FERR#), MP, no EM
+     * or TS. */
+    c->cr0 = (c->cr0 | CR0_PE | CR0_NE | CR0_MP | CR0_ET) & ~(CR0_EM | CR0_TS);
     for (unsigned s = 0; s < SEG_COUNT; s++) {
         c->seg[s].sel = (uint16_t)w->sel[s];
         c->seg[s].base = 0;
@@ -223,6 +244,12 @@ static int amber_setup(const struct dt_welcome *w)
     uint8_t page[DT_CODE_SIZE];
     memset(page, 0xcc, sizeof page);
     bus_write_block(&M->bus, DT_CODE_BASE, page, sizeof page);
+    const uint8_t fpu_code[] = {
+        0xdd, 0x25, A_FPU_IN & 0xff, A_FPU_IN >> 8 & 0xff, A_FPU_IN >> 16 & 0xff, A_FPU_IN >> 24,
+        0xdd, 0x35, A_FPU_OUT & 0xff, A_FPU_OUT >> 8 & 0xff, A_FPU_OUT >> 16 & 0xff, A_FPU_OUT >> 24,
+    };
+    bus_write_block(&M->bus, A_FPU_RESTORE, fpu_code, 6);
+    bus_write_block(&M->bus, A_FPU_SAVE, fpu_code + 6, 6);
     bus_write_block(&M->bus, data_base, a_initial, data_size);
     memcpy(a_shadow, a_initial, data_size);
     return 0;
@@ -257,6 +284,35 @@ struct outcome {
     const char *broken;  /* Amber stopped without an exception: why */
 };
 
+/* Runs the 6-byte FRSTOR or FNSAVE at eip; false if it did not complete. */
+static bool amber_fpu_step(uint32_t eip)
+{
+    struct cpu *c = &M->cpu;
+    uint64_t exc = c->exceptions;
+    c->eip = eip;
+    c->halted = false;
+    M->stop = STOP_NONE;
+    M->sched.batch_end = SCHED_NEVER;
+    cpu_step(M);
+    bool ok = c->exceptions == exc && M->stop == STOP_NONE && c->eip == eip + 6;
+    M->stop = STOP_NONE;
+    return ok;
+}
+
+/* Runs the instruction at EIP; a REP string instruction may come back to
+ * itself (a bounded chunk of iterations per step) and is stepped on. */
+static void amber_run_insn(uint64_t exc)
+{
+    struct cpu *c = &M->cpu;
+    uint32_t start = c->eip;
+    for (unsigned k = 0; k < 1000; k++) {
+        M->sched.batch_end = SCHED_NEVER;
+        cpu_step(M);
+        if (c->exceptions != exc || M->stop != STOP_NONE || c->eip != start)
+            break;
+    }
+}
+
 static void amber_case(const struct tcase *t, struct outcome *o)
 {
     struct cpu *c = &M->cpu;
@@ -272,6 +328,13 @@ static void amber_case(const struct tcase *t, struct outcome *o)
     bus_write_block(&M->bus, DT_NEXT - DT_GAP, gap, DT_GAP);
     cpu_flush_decode_cache(M);
 
+    memset(&o->r, 0, sizeof o->r);
+    o->broken = NULL;
+    if (t->x87) {
+        bus_write_block(&M->bus, A_FPU_IN, t->fpu, DT_FPU_IMAGE);
+        if (!amber_fpu_step(A_FPU_RESTORE))
+            o->broken = "the FRSTOR of the case's x87 state did not complete";
+    }
     memcpy(c->regs, t->regs, sizeof c->regs);
     c->eip = DT_NEXT - t->len;
     cpu_set_eflags(c, (t->eflags & (FL_ARITH | FL_DF)) | FL_IF);
@@ -279,17 +342,10 @@ static void amber_case(const struct tcase *t, struct outcome *o)
     c->irq_shadow = 0;
     M->stop = STOP_NONE;
     uint64_t exc = c->exceptions;
-    uint32_t start = c->eip;
-    /* One instruction; a REP string instruction may come back to itself
-     * (a bounded chunk of iterations per step) and is stepped on. */
-    for (unsigned k = 0; k < 1000; k++) {
-        M->sched.batch_end = SCHED_NEVER;
-        cpu_step(M);
-        if (c->exceptions != exc || M->stop != STOP_NONE || c->eip != start)
-            break;
-    }
-    memset(&o->r, 0, sizeof o->r);
-    o->broken = NULL;
+    uint32_t second = c->eip + t->len1;
+    amber_run_insn(exc);
+    if (t->len1 && c->exceptions == exc && M->stop == STOP_NONE && c->eip == second)
+        amber_run_insn(exc);
     memcpy(o->r.regs, c->regs, sizeof o->r.regs);
     o->r.eflags = cpu_get_eflags(c);
     o->r.eip = c->eip;
@@ -297,6 +353,12 @@ static void amber_case(const struct tcase *t, struct outcome *o)
     if (M->stop != STOP_NONE && o->r.vector < 0)
         o->broken = M->stop_detail[0] ? M->stop_detail : "the machine stopped";
     M->stop = STOP_NONE;
+    if (t->x87) {
+        /* FNSAVE also reinitialises the FPU for the next case. */
+        if (!amber_fpu_step(A_FPU_SAVE) && !o->broken)
+            o->broken = "the FNSAVE of the x87 state after the case did not complete";
+        memcpy(o->r.fpu, M->bus.ram + A_FPU_OUT, DT_FPU_IMAGE);
+    }
     o->r.nchanged = collect_diffs(live, a_shadow, o->diffs, &o->r.ndiff, &o->r.hash);
     /* Back to the initial image. */
     for (unsigned k = 0; k < t->npatch; k++) {
@@ -339,6 +401,7 @@ static bool ignored(const struct tcase *t, uint32_t addr)
 
 struct verdict {
     bool vector, eip, flags, mem, broken;
+    unsigned fpu;           /* X87_D_*: what differs in the x87 state */
     uint32_t regs;          /* bit r: register r differs */
     uint32_t flag_mask;     /* the flags compared */
     uint32_t reg_mask[8];
@@ -352,6 +415,14 @@ static bool compare(const struct opts *op, const struct tcase *t, const struct o
     v->vector = n->r.vector != a->r.vector;
     v->eip = n->r.eip != a->r.eip;
     v->flag_mask = t->flag_mask & ~(op->strict ? 0 : t->undef_flags);
+    uint16_t x87_undef = op->strict ? 0 : t->x87_undef;
+    if (t->x87 && !op->strict && (x87_get(n->r.fpu, X87_SW, 2) & X87_SW_ES)) {
+        /* An unmasked exception (ES) in a compare: see X87_CMP_CC. */
+        if (t->x87_cmp & X87_CMP_CC)
+            x87_undef |= X87_SW_C0 | X87_SW_C2 | X87_SW_C3;
+        if (t->x87_cmp & X87_CMP_FLAGS)
+            v->flag_mask &= ~FL_ARITH;
+    }
     v->flags = ((n->r.eflags ^ a->r.eflags) & v->flag_mask) != 0;
     for (unsigned r = 0; r < 8; r++) {
         v->reg_mask[r] = t->reg_mask[r];
@@ -380,7 +451,9 @@ static bool compare(const struct opts *op, const struct tcase *t, const struct o
         i++;
         j++;
     }
-    return !(v->broken || v->vector || v->eip || v->flags || v->mem || v->regs);
+    if (t->x87)
+        v->fpu = x87_compare(n->r.fpu, a->r.fpu, t->x87_cmp, x87_undef, n->r.vector >= 0);
+    return !(v->broken || v->vector || v->eip || v->flags || v->mem || v->regs || v->fpu);
 }
 
 /* ------------------------------------------------------------ reporting */
@@ -491,6 +564,21 @@ static void report(const struct opts *op, uint64_t index, const struct tcase *t,
             printf(" flags[%s]", flag_names((n->r.eflags ^ a->r.eflags) & v->flag_mask, fb, sizeof fb));
         if (v->mem)
             printf(" memory");
+        if (v->fpu) {
+            static const char *names[8] = { "cw", "sw", "tw", "fip", "fop", "fdp" };
+            const char *sep = "";
+            printf(" x87[");
+            for (unsigned k = 0; k < 16; k++) {
+                if (!(v->fpu & 1u << k))
+                    continue;
+                if (k < 8)
+                    printf("%s%s", sep, names[k]);
+                else
+                    printf("%sR%u", sep, k - 8);
+                sep = " ";
+            }
+            printf("]");
+        }
         printf("\n");
     }
     print_regs("input", t->regs, 0);
@@ -507,15 +595,25 @@ static void report(const struct opts *op, uint64_t index, const struct tcase *t,
         printf(", undefined [%s]%s", flag_names(t->undef_flags, fb, sizeof fb),
                op->strict ? " (compared: --strict)" : "");
     printf("\n");
+    if (t->x87 && t->x87_undef)
+        printf("  %-7s x87 status bits undefined %04x%s\n", "", t->x87_undef,
+               op->strict ? " (compared: --strict)" : "");
+    if (t->x87)
+        x87_print("x87", t->fpu, 0);
     print_outcome("native", n, v);
+    if (t->x87)
+        x87_print("", n->r.fpu, v->fpu);
     print_outcome("amber", a, v);
+    if (t->x87)
+        x87_print("", a->r.fpu, v->fpu);
     if (v->mem || n->r.nchanged || a->r.nchanged) {
         print_diffs("native", n, t);
         print_diffs("amber", a, t);
     }
     if (strcmp(t->form, "hand-made") != 0)
-        printf("  replay: difftest --seed %" PRIu64 " --first %" PRIu64 " --count 1 --verbose%s\n",
-           op->seed, index, op->strict ? " --strict" : "");
+        printf("  replay: difftest --seed %" PRIu64 " --first %" PRIu64 " --count 1 --verbose%s%s%s%s\n",
+               op->seed, index, op->strict ? " --strict" : "", op->x87_trans ? " --x87-trans" : "",
+               op->only ? " --only " : "", op->only ? op->only : "");
 }
 
 /* ------------------------------------------------------------ the run */
@@ -542,6 +640,9 @@ static size_t put_case(uint8_t *buf, const struct tcase *t)
     c.len = t->len;
     c.npatch = t->npatch;
     memcpy(c.code, t->code, t->len);
+    c.fpu = t->x87;
+    if (t->x87)
+        memcpy(c.fpu_in, t->fpu, DT_FPU_IMAGE);
     size_t n = 0;
     memcpy(buf, &c, sizeof c);
     n += sizeof c;
@@ -593,10 +694,11 @@ static void usage(void)
     fprintf(stderr,
             "usage: difftest [--seed N|random] [--count N] [--first N] [--verbose]\n"
             "                [--strict] [--only FORM] [--max-report N] [--native PATH] [--list]\n"
-            "                [--high-data] [--quiet]\n"
-            "       difftest --bytes HEX [--set REG=VALUE]... [--mem ADDR=HEX]...\n"
+            "                [--high-data] [--quiet] [--x87-trans]\n"
+            "       difftest --bytes HEX [--set REG=VALUE]... [--mem ADDR=HEX]... [--fpu HEX]\n"
             "                (one hand-made case: REG is eax..edi or eflags; the data\n"
-            "                area is at 0x2000-0x21fff, the default ESP 0x10000)\n");
+            "                area is at 0x2000-0x21fff, the default ESP 0x10000; --fpu: the\n"
+            "                108-byte FRSTOR image of the x87 state, default FNINIT's)\n");
     exit(2);
 }
 
@@ -670,8 +772,15 @@ int main(int argc, char **argv)
             p->len = (unsigned)n;
             t->npatch++;
             k++;
+        } else if (!strcmp(a, "--fpu") && val) {
+            if (parse_hex(val, op.hand_case.fpu, DT_FPU_IMAGE) != (int)DT_FPU_IMAGE)
+                usage();
+            op.hand_fpu = true;
+            k++;
         } else if (!strcmp(a, "--high-data")) {
             op.high_data = true; /* as if mmap_min_addr forbade low addresses */
+        } else if (!strcmp(a, "--x87-trans")) {
+            op.x87_trans = true;
         } else if (!strcmp(a, "--quiet")) {
             op.quiet = true;
         } else if (!strcmp(a, "--list")) {
@@ -739,6 +848,15 @@ int main(int argc, char **argv)
         t->undef_dest_if_zf = -1;
         if (!(hand_set & 1u << R_ESP))
             t->regs[R_ESP] = 0x10000;
+        /* The x87 state: --fpu, or as FNINIT leaves it. */
+        t->x87 = true;
+        if (!op.hand_fpu) {
+            memset(t->fpu, 0, DT_FPU_IMAGE);
+            x87_put(t->fpu, X87_CW, 4, 0xffff037fu);
+            x87_put(t->fpu, X87_SW, 4, 0xffff0000u);
+            x87_put(t->fpu, X87_TW, 4, 0xffffffffu);
+            x87_put(t->fpu, X87_FDS, 4, 0xffff0000u);
+        }
         for (unsigned k = 0; k < t->npatch; k++)
             if (t->patch[k].addr < data_base ||
                 t->patch[k].addr + t->patch[k].len > data_base + data_size)
@@ -764,10 +882,11 @@ int main(int argc, char **argv)
 
     struct gen_config cfg = {
         .data_base = data_base, .data_size = data_size, .addr16_mem = low,
-        .strict = op.strict, .only = op.only,
+        .strict = op.strict, .only = op.only, .x87_trans = op.x87_trans,
     };
     if (!gen_init(&cfg)) {
-        fprintf(stderr, "difftest: no form matches --only %s (see --list)\n", op.only);
+        fprintf(stderr, "difftest: no form matches --only %s (see --list; x87-trans needs "
+                        "--x87-trans)\n", op.only);
         return 2;
     }
     if (!op.quiet)
@@ -851,8 +970,9 @@ int main(int argc, char **argv)
     if (!op.quiet) {
         printf("difftest: %.1f s, %.0f cases/s; native outcomes: %" PRIu64 " completed",
                secs, secs > 0 ? (double)op.count / secs : 0.0, vectors[32]);
-        static const char *vn[32] = { [0] = "#DE", [5] = "#BR", [6] = "#UD", [13] = "#GP",
-                                      [12] = "#SS", [14] = "#PF", [17] = "#AC" };
+        static const char *vn[32] = { [0] = "#DE", [5] = "#BR", [6] = "#UD", [7] = "#NM",
+                                      [13] = "#GP", [12] = "#SS", [14] = "#PF", [16] = "#MF",
+                                      [17] = "#AC" };
         for (unsigned k = 0; k < 32; k++)
             if (vectors[k])
                 printf(", %" PRIu64 " %s", vectors[k], vn[k] ? vn[k] : "other");

@@ -7,7 +7,8 @@
 
 DIFFTEST        := $(BUILD)/tests/difftest
 DIFFTEST_NATIVE := $(BUILD)/tests/difftest-native
-DIFFTEST_SRCS   := tests/difftest/difftest.c tests/difftest/gen.c
+DIFFTEST_SRCS   := tests/difftest/difftest.c tests/difftest/gen.c tests/difftest/gen_arith.c \
+                   tests/difftest/gen_move.c tests/difftest/gen_x87.c tests/difftest/x87.c
 DIFFTEST_OBJS   := $(call obj,$(DIFFTEST_SRCS))
 
 $(DIFFTEST): $(DIFFTEST_OBJS) $(LIBAMBER)

@@ -17,6 +17,14 @@
  * exception vector (the trap number the kernel saves), the error code and the
  * registers at the fault from the signal context and siglongjmps back.
  *
+ * x87 cases: the trampoline loads the case's FPU state with FRSTOR before
+ * the instruction and stores it with FNSAVE (which does not wait, so a
+ * pending unmasked exception stays in the image) after it.  The state is
+ * clean in between cases: FNSAVE reinitialises the FPU, and a signal
+ * handler starts with a clean FPU (the kernel saves the state at the fault
+ * into the signal frame, which is where the handler reads it: an #MF
+ * arrives as SIGFPE with trap number 16).
+ *
  * The helper never sets TF, IF, IOPL, AC, NT or anything but the arithmetic
  * flags and DF on the way in (a tested POPF may set NT or ID; they are put
  * back on the way out). */
@@ -49,14 +57,17 @@ uint32_t dt_out_regs[8], dt_out_eflags;
 uint32_t dt_host_esp, dt_host_eflags;
 uint32_t dt_insn_addr;
 volatile uint32_t dt_landed;
+uint32_t dt_fpu_on;                /* an x87 case: FRSTOR before, FNSAVE after */
+uint8_t dt_fpu_in[DT_FPU_IMAGE], dt_fpu_out[DT_FPU_IMAGE];
 
 void dt_run_insn(void);
 void dt_insn_exit(void);
 
-/* run_insn: save the callee-saved registers and the host ESP, load EFLAGS
- * (through the host stack) and the eight registers, jump to the instruction.
- * insn_exit: store the registers (MOV does not touch flags), go back to the
- * host stack, store EFLAGS and put the host's EFLAGS back. */
+/* run_insn: save the callee-saved registers and the host ESP, load the FPU
+ * state (x87 cases), EFLAGS (through the host stack) and the eight
+ * registers, jump to the instruction.  insn_exit: store the registers (MOV
+ * does not touch flags), go back to the host stack, store EFLAGS, the FPU
+ * state (x87 cases) and put the host's EFLAGS back. */
 __asm__(
     ".text\n"
     ".globl dt_run_insn\n"
@@ -69,7 +80,10 @@ __asm__(
     "    pushfl\n"
     "    popl dt_host_eflags\n"
     "    movl %esp, dt_host_esp\n"
-    "    pushl dt_in_eflags\n"
+    "    cmpl $0, dt_fpu_on\n"
+    "    je 1f\n"
+    "    frstor dt_fpu_in\n"
+    "1:  pushl dt_in_eflags\n"
     "    popfl\n"
     "    movl dt_in_regs+0, %eax\n"
     "    movl dt_in_regs+4, %ecx\n"
@@ -93,7 +107,10 @@ __asm__(
     "    movl dt_host_esp, %esp\n"
     "    pushfl\n"
     "    popl dt_out_eflags\n"
-    "    pushl dt_host_eflags\n"
+    "    cmpl $0, dt_fpu_on\n"
+    "    je 2f\n"
+    "    fnsave dt_fpu_out\n"
+    "2:  pushl dt_host_eflags\n"
     "    popfl\n"
     "    popl %edi\n"
     "    popl %esi\n"
@@ -111,6 +128,7 @@ static volatile sig_atomic_t in_test;
 static struct {
     int vector;
     uint32_t err, eip, eflags, regs[8];
+    uint8_t fpu[DT_FPU_IMAGE];
 } fault;
 
 static void die(const char *msg)
@@ -141,6 +159,10 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
     fault.regs[5] = (uint32_t)g[REG_EBP];
     fault.regs[6] = (uint32_t)g[REG_ESI];
     fault.regs[7] = (uint32_t)g[REG_EDI];
+    /* The state at the fault: the FNSAVE-format part of the kernel's copy
+     * (the i386 struct _libc_fpstate starts with the same 108 bytes). */
+    if (dt_fpu_on && uc->uc_mcontext.fpregs)
+        memcpy(fault.fpu, uc->uc_mcontext.fpregs, DT_FPU_IMAGE);
     siglongjmp(fault_env, 1);
 }
 
@@ -318,6 +340,9 @@ static void run_case(const struct dt_case *tc, const uint8_t *patches)
     /* Only the arithmetic flags and DF come from the case. */
     dt_in_eflags = (tc->eflags & 0x0cd5u) | 0x202u;
     dt_landed = 0;
+    dt_fpu_on = tc->fpu;
+    if (tc->fpu)
+        memcpy(dt_fpu_in, tc->fpu_in, DT_FPU_IMAGE);
 
     struct dt_result r;
     memset(&r, 0, sizeof r);
@@ -329,6 +354,8 @@ static void run_case(const struct dt_case *tc, const uint8_t *patches)
         r.eflags = dt_out_eflags;
         r.eip = dt_landed;
         r.vector = -1;
+        if (tc->fpu)
+            memcpy(r.fpu, dt_fpu_out, DT_FPU_IMAGE);
     } else {
         in_test = 0;
         memcpy(r.regs, fault.regs, sizeof r.regs);
@@ -336,6 +363,8 @@ static void run_case(const struct dt_case *tc, const uint8_t *patches)
         r.eip = fault.eip;
         r.vector = fault.vector;
         r.err = fault.err;
+        if (tc->fpu)
+            memcpy(r.fpu, fault.fpu, DT_FPU_IMAGE);
     }
     r.nchanged = collect_diffs(diffs, &r.ndiff, &r.hash);
     out(&r, sizeof r);

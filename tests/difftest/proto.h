@@ -21,7 +21,13 @@
  * runs, the bytes that changed are reported as diff entries (offset into the
  * data area in bits 0-23, the new byte in bits 24-31, in ascending offset
  * order), and the area is put back to its initial contents, so every case
- * starts from the initial image plus its own patches. */
+ * starts from the initial image plus its own patches.
+ *
+ * x87 cases (case.fpu = 1) also carry an FPU state: the helper loads
+ * case.fpu_in with FRSTOR before the instruction and stores the state after
+ * it with FNSAVE into result.fpu (at a fault: the FNSAVE-format header and
+ * registers the kernel puts in the signal frame).  The image is the 108
+ * bytes FNSAVE writes in 32-bit protected mode (tests/difftest/x87.h). */
 #ifndef AMBER_TESTS_DIFFTEST_PROTO_H
 #define AMBER_TESTS_DIFFTEST_PROTO_H
 
@@ -52,6 +58,7 @@
 #define DT_MAX_PATCH 4u
 #define DT_MAX_PATCH_LEN 512u
 #define DT_MAX_DIFF 4096u   /* more changed bytes than this: only counted */
+#define DT_FPU_IMAGE 108u
 
 struct dt_hello {
     uint32_t magic;
@@ -76,7 +83,9 @@ struct dt_case {
     uint32_t eflags;       /* arithmetic flags and DF only */
     uint32_t len;          /* instruction bytes */
     uint32_t npatch;
+    uint32_t fpu;          /* 1: an x87 case (fpu_in, result.fpu) */
     uint8_t code[DT_MAX_INSN];
+    uint8_t fpu_in[DT_FPU_IMAGE];
 };
 
 struct dt_patch {
@@ -93,6 +102,7 @@ struct dt_result {
     uint32_t ndiff;        /* diff entries that follow (<= DT_MAX_DIFF) */
     uint32_t nchanged;     /* changed bytes in all */
     uint32_t hash;         /* of every (offset, new byte), for long lists */
+    uint8_t fpu[DT_FPU_IMAGE]; /* x87 cases: the state after */
 };
 
 /* The hash of the changes: both sides fold each changed byte in, in
