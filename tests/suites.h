@@ -30,6 +30,7 @@
     X(cpu_groups_suite)         \
     X(cpu_string_stack_suite)   \
     X(fpu_suite)                \
+    X(fpu_trans_suite)          \
     X(vecfile_suite)            \
     X(screenshot_suite)
 
