@@ -19,6 +19,8 @@
  * with the x87's 66-bit approximation of pi, exactly (SDM Vol. 1 8.3.10):
  * near a multiple of pi the result is that of the hardware rather than
  * the true sine. */
+#include <stddef.h>
+
 #include "cpu/fpu.h"
 
 typedef unsigned __int128 u128;
@@ -207,6 +209,8 @@ static u128 below_one(u128 f) { return f < BELOW_ONE ? f : BELOW_ONE; }
 
 static fx80 round_wide(struct fpenv *en, struct wide a, bool exact)
 {
+    if (!a.m)
+        return fx_make(a.neg, 0, 0);
     unsigned prec = en->prec;
     en->prec = 64; /* the PC does not apply to transcendentals */
     u128 m = exact ? a.m : a.m | 1;
@@ -410,7 +414,8 @@ static struct wide atan_ratio(struct wide a, struct wide b)
         /* d <= 6 here: exact integers at a's scale. */
         u128 ai = a.m >> 64, bi = (b.m >> 64) << d;
         u128 n1 = 32 * ai, n2 = j * bi;
-        u = w_div(w_make(n1 < n2, 0, n1 < n2 ? n2 - n1 : n1 - n2), w_make(false, 0, 32 * bi + j * ai));
+        struct wide num = w_make(n1 < n2, 0, n1 < n2 ? n2 - n1 : n1 - n2);
+        u = w_div(num, w_make(false, 0, 32 * bi + j * ai));
     }
     u128 u2 = to_fixed(w_mul(u, u));
     struct wide at = w_mul(u, from_fixed(false, below_one(poly(u2, inv_odd, 12, 1, true))));
@@ -489,12 +494,14 @@ static unsigned reduce(struct wide x, struct wide *r)
 }
 
 /* sin(r)/r and cos(r) for |r| <= pi/4, r != 0: Taylor series to r^33 in
- * fixed point. */
+ * fixed point; either output may be NULL. */
 static void sincos_series(struct wide r, u128 *sr, u128 *c)
 {
     u128 r2 = to_fixed(w_mul(r, r));
-    *sr = below_one(poly(r2, inv_fact + 1, 17, 2, true));
-    *c = below_one(poly(r2, inv_fact, 17, 2, true));
+    if (sr)
+        *sr = below_one(poly(r2, inv_fact + 1, 17, 2, true));
+    if (c)
+        *c = below_one(poly(r2, inv_fact, 17, 2, true));
 }
 
 /* Screens a trigonometric operand: true when *out is decided (NaN,
@@ -542,9 +549,12 @@ bool fx_sincos(struct fpenv *en, fx80 x, fx80 *sin, fx80 *cos)
             *cos = inexact_flags(en, fx_make(false, FX_BIAS, 1ull << 63));
         return true;
     }
-    u128 sr, cr;
+    u128 sr = 0, cr = 0;
     unsigned q = reduce(wx, &r);
-    sincos_series(r, &sr, &cr);
+    /* sin(r + q pi/2) needs cos(r) for odd q, and cos(r + q pi/2) sin(r). */
+    bool need_s = (sin && !(q & 1)) || (cos && (q & 1));
+    bool need_c = (sin && (q & 1)) || (cos && !(q & 1));
+    sincos_series(r, need_s ? &sr : NULL, need_c ? &cr : NULL);
     struct wide s = w_mul(r, from_fixed(false, sr)), c = from_fixed(false, cr);
     /* sin(r + q pi/2), cos(r + q pi/2); sin is odd. */
     struct wide sv = q & 1 ? c : s, cv = q & 1 ? w_neg(s) : c;
