@@ -119,7 +119,6 @@ static bool stack_fault(struct cpu *c, bool overflow)
     return f->cw & FE_IE;
 }
 
-
 /* --- memory -------------------------------------------------------------- */
 
 static int read_bytes(struct cpu *c, unsigned seg, uint32_t off, unsigned n, uint8_t *buf)
@@ -458,29 +457,6 @@ static void do_push(struct cpu *c, fx80 v, struct fpenv *e)
     push_st(f, v);
 }
 
-static void unimplemented(struct cpu *c, const struct insn *i, unsigned pops, bool push)
-{
-    struct cpu_fpu *f = &c->fpu;
-    LOGF(&c->m->log, CPU, LOG_WARN, "x87 %02X %02X unimplemented: invalid, real indefinite",
-         0xd8 | (i->opcode & 7), i->modrm);
-    if (empty(f, 0)) {
-        if (!stack_fault(c, false))
-            return;
-    } else {
-        f->sw = (uint16_t)(f->sw | FE_IE);
-        fpu_update_es(c);
-        if (!(f->cw & FE_IE))
-            return;
-    }
-    set_st(f, 0, fx_indefinite);
-    if (pops) {
-        set_st(f, 1, fx_indefinite);
-        pop_st(f);
-    }
-    if (push)
-        do_push(c, fx_indefinite, NULL);
-}
-
 /* Rounded constants: the value rounded to nearest, and whether the exact
  * value is above it (so RC up adds one) or below (RC down/zero take one
  * off). */
@@ -540,6 +516,81 @@ static void unary(struct cpu *c, fx80 (*fn)(struct fpenv *, fx80))
     raise_exc(c, &e);
     if (!blocked(&e))
         set_st(f, 0, r);
+}
+
+/* FXTRACT, FPTAN and FSINCOS replace ST(0) and push: an empty ST(0) is a
+ * stack underflow and a full ST(7) an overflow, and masked, both results
+ * are the indefinite.  True when the instruction may go on. */
+static bool two_results_ok(struct cpu *c)
+{
+    struct cpu_fpu *f = &c->fpu;
+    bool underflow = empty(f, 0);
+    if (!underflow && empty(f, 7))
+        return true;
+    if (stack_fault(c, !underflow)) {
+        set_st(f, 0, fx_indefinite);
+        push_st(f, fx_indefinite);
+    }
+    return false;
+}
+
+/* FSIN, FCOS, FSINCOS, FPTAN.  C2 set: the operand is out of range
+ * (|x| >= 2^63) and left alone. */
+enum trig { TRIG_SIN, TRIG_COS, TRIG_SINCOS, TRIG_TAN };
+
+static void trig(struct cpu *c, enum trig op)
+{
+    struct cpu_fpu *f = &c->fpu;
+    f->sw &= (uint16_t)~SW_C2;
+    if (op == TRIG_SINCOS || op == TRIG_TAN) {
+        if (!two_results_ok(c))
+            return;
+    } else if (empty(f, 0)) {
+        if (stack_fault(c, false))
+            set_st(f, 0, fx_indefinite);
+        return;
+    }
+    struct fpenv e = env_of(f);
+    fx80 x = st(f, 0), r0, r1 = fx_make(false, 0x3fff, 1ull << 63);
+    bool in_range;
+    switch (op) {
+    case TRIG_SIN: in_range = fx_sincos(&e, x, &r0, NULL); break;
+    case TRIG_COS: in_range = fx_sincos(&e, x, NULL, &r0); break;
+    case TRIG_SINCOS: in_range = fx_sincos(&e, x, &r0, &r1); break;
+    default: in_range = fx_tan(&e, x, &r0); break;
+    }
+    if (!in_range) {
+        f->sw = (uint16_t)((f->sw & ~SW_C1) | SW_C2);
+        return;
+    }
+    raise_exc(c, &e);
+    if (blocked(&e))
+        return;
+    set_st(f, 0, r0);
+    if (op == TRIG_TAN) /* FPTAN pushes 1.0, or the NaN */
+        push_st(f, fx_is_nan(r0) ? r0 : r1);
+    else if (op == TRIG_SINCOS)
+        push_st(f, r1);
+}
+
+/* FYL2X, FYL2XP1, FPATAN: ST(1) = fn(ST(0), ST(1)), then pop. */
+static void binary_pop(struct cpu *c, fx80 (*fn)(struct fpenv *, fx80, fx80))
+{
+    struct cpu_fpu *f = &c->fpu;
+    if (empty(f, 0) || empty(f, 1)) {
+        if (stack_fault(c, false)) {
+            set_st(f, 1, fx_indefinite);
+            pop_st(f);
+        }
+        return;
+    }
+    struct fpenv e = env_of(f);
+    fx80 r = fn(&e, st(f, 0), st(f, 1));
+    raise_exc(c, &e);
+    if (blocked(&e))
+        return;
+    set_st(f, 1, r);
+    pop_st(f);
 }
 
 static int esc_d9_reg(struct cpu *c, const struct insn *i)
@@ -609,25 +660,13 @@ static int esc_d9_reg(struct cpu *c, const struct insn *i)
         return CPU_OK;
     case 6:
         switch (rm) {
-        case 0: unimplemented(c, i, 0, false); return CPU_OK; /* F2XM1 */
-        case 1: unimplemented(c, i, 1, false); return CPU_OK; /* FYL2X */
-        case 2: unimplemented(c, i, 0, true); return CPU_OK;  /* FPTAN */
-        case 3: unimplemented(c, i, 1, false); return CPU_OK; /* FPATAN */
+        case 0: unary(c, fx_f2xm1); return CPU_OK;
+        case 1: binary_pop(c, fx_yl2x); return CPU_OK;
+        case 2: trig(c, TRIG_TAN); return CPU_OK;
+        case 3: binary_pop(c, fx_patan); return CPU_OK;
         case 4: { /* FXTRACT */
-            if (empty(f, 0)) {
-                if (stack_fault(c, false)) { /* an underflow, even onto a full ST(7) */
-                    set_st(f, 0, fx_indefinite);
-                    push_st(f, fx_indefinite);
-                }
+            if (!two_results_ok(c))
                 return CPU_OK;
-            }
-            if (!empty(f, 7)) {
-                if (stack_fault(c, true)) {
-                    set_st(f, 0, fx_indefinite); /* both destinations */
-                    push_st(f, fx_indefinite);
-                }
-                return CPU_OK;
-            }
             struct fpenv e = env_of(f);
             fx80 ex, sig = fx_xtract(&e, st(f, 0), &ex);
             raise_exc(c, &e);
@@ -653,9 +692,9 @@ static int esc_d9_reg(struct cpu *c, const struct insn *i)
         switch (rm) {
         case 0: /* FPREM */
             goto prem;
-        case 1: unimplemented(c, i, 1, false); return CPU_OK; /* FYL2XP1 */
+        case 1: binary_pop(c, fx_yl2xp1); return CPU_OK;
         case 2: unary(c, fx_sqrt); return CPU_OK;
-        case 3: unimplemented(c, i, 0, true); return CPU_OK;  /* FSINCOS */
+        case 3: trig(c, TRIG_SINCOS); return CPU_OK;
         case 4: unary(c, fx_rndint); return CPU_OK;
         case 5: { /* FSCALE */
             if (empty(f, 0) || empty(f, 1)) {
@@ -670,8 +709,8 @@ static int esc_d9_reg(struct cpu *c, const struct insn *i)
                 set_st(f, 0, r);
             return CPU_OK;
         }
-        case 6: unimplemented(c, i, 0, false); return CPU_OK; /* FSIN */
-        case 7: unimplemented(c, i, 0, false); return CPU_OK; /* FCOS */
+        case 6: trig(c, TRIG_SIN); return CPU_OK;
+        case 7: trig(c, TRIG_COS); return CPU_OK;
         }
         break;
     }

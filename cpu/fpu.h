@@ -77,6 +77,30 @@ fx80 fx_xtract(struct fpenv *e, fx80 a, fx80 *exp_out);
  * (C2). */
 fx80 fx_prem(struct fpenv *e, fx80 a, fx80 b, bool round, unsigned *cc);
 
+/* Operand screening: unsupported formats are invalid (the real
+ * indefinite), NaNs propagate (an SNaN is invalid and quieted; of two NaNs
+ * the larger significand wins).  True when *out is the result.  The
+ * denormal exception is left to the caller. */
+bool fx_nan1(struct fpenv *e, fx80 a, fx80 *out);
+bool fx_nan2(struct fpenv *e, fx80 a, fx80 b, fx80 *out);
+/* Rounds sign * (hi:lo) * 2^(exp - 127) by e->rc to e->prec bits, with
+ * the flags and the exponent wrap of the arithmetic above. */
+fx80 fx_round_wide(struct fpenv *e, bool sign, int32_t exp, uint64_t hi, uint64_t lo);
+
+/* Transcendentals (cpu/fpu_trans.c), within one ulp of the exact value
+ * (correctly rounded but within about 2^-56 ulp of a rounding boundary).
+ * Rounded by e->rc at 64 bits whatever the PC, as the x87 does.  x is
+ * ST(0), y ST(1). */
+fx80 fx_f2xm1(struct fpenv *e, fx80 x);             /* 2^x - 1 */
+fx80 fx_yl2x(struct fpenv *e, fx80 x, fx80 y);      /* y * log2(x) */
+fx80 fx_yl2xp1(struct fpenv *e, fx80 x, fx80 y);    /* y * log2(x + 1) */
+fx80 fx_patan(struct fpenv *e, fx80 x, fx80 y);     /* arctan(y / x), -pi..pi */
+/* FSIN, FCOS, FSINCOS (either output may be NULL) and FPTAN, the argument
+ * reduced modulo the x87's 66-bit pi.  False when |x| >= 2^63: out of
+ * range, nothing computed and no exception (C2 on the x87). */
+bool fx_sincos(struct fpenv *e, fx80 x, fx80 *sin, fx80 *cos);
+bool fx_tan(struct fpenv *e, fx80 x, fx80 *tan);
+
 /* Compare: -1 less, 0 equal, 1 greater, 2 unordered.  quiet: only SNaNs
  * (and unsupported formats) are invalid. */
 int fx_compare(struct fpenv *e, fx80 a, fx80 b, bool quiet);

@@ -216,6 +216,11 @@ static fx80 round_x(struct fpenv *en, bool sign, int32_t E, u128 x)
     return pack_x(&r, en->prec);
 }
 
+fx80 fx_round_wide(struct fpenv *en, bool sign, int32_t exp, uint64_t hi, uint64_t lo)
+{
+    return round_x(en, sign, exp, ((u128)hi << 64) | lo);
+}
+
 /* --- NaNs and special operands ------------------------------------------ */
 
 static fx80 quiet(fx80 a) { a.sig |= 1ull << 62; return a; }
@@ -237,22 +242,41 @@ static fx80 propagate2(struct fpenv *en, fx80 a, fx80 b)
     return quiet(na ? a : b);
 }
 
-/* Common operand screening for two-operand arithmetic.  Returns true when
- * the result is decided (*out). */
-static bool special2(struct fpenv *en, fx80 a, fx80 b, fx80 *out)
+static fx80 invalid(struct fpenv *en)
+{
+    en->exc |= FE_IE;
+    return fx_indefinite;
+}
+
+bool fx_nan1(struct fpenv *en, fx80 a, fx80 *out)
+{
+    switch (fx_classify(a)) {
+    case FXC_UNSUPPORTED:
+        *out = invalid(en);
+        return true;
+    case FXC_SNAN:
+        en->exc |= FE_IE;
+        *out = quiet(a);
+        return true;
+    case FXC_QNAN:
+        *out = a;
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool fx_nan2(struct fpenv *en, fx80 a, fx80 b, fx80 *out)
 {
     enum fx_class ka = fx_classify(a), kb = fx_classify(b);
     if (ka == FXC_UNSUPPORTED || kb == FXC_UNSUPPORTED) {
-        en->exc |= FE_IE;
-        *out = fx_indefinite;
+        *out = invalid(en);
         return true;
     }
     if (ka == FXC_QNAN || ka == FXC_SNAN || kb == FXC_QNAN || kb == FXC_SNAN) {
         *out = propagate2(en, a, b);
         return true;
     }
-    if (ka == FXC_DENORMAL || kb == FXC_DENORMAL)
-        en->exc |= FE_DE;
     return false;
 }
 
@@ -265,10 +289,16 @@ static fx80 pseudo_denormal_out(fx80 a)
     return a;
 }
 
-static fx80 invalid(struct fpenv *en)
+/* Common operand screening for two-operand arithmetic.  Returns true when
+ * the result is decided (*out). */
+static bool special2(struct fpenv *en, fx80 a, fx80 b, fx80 *out)
 {
-    en->exc |= FE_IE;
-    return fx_indefinite;
+    if (fx_nan2(en, a, b, out))
+        return true;
+    enum fx_class ka = fx_classify(a), kb = fx_classify(b);
+    if (ka == FXC_DENORMAL || kb == FXC_DENORMAL)
+        en->exc |= FE_DE;
+    return false;
 }
 
 static fx80 zero_result(struct fpenv *en, bool neg_by_rule)

@@ -32,6 +32,7 @@
     X(fpu_suite)                \
     X(fxsave_suite)             \
     X(p6_suite)                 \
+    X(fpu_trans_suite)          \
     X(vecfile_suite)            \
     X(screenshot_suite)         \
     X(serial_console_suite)

@@ -16,66 +16,18 @@
 #include "cpu/fpu.h"
 #include "snapshot/sbuf.h"
 #include "snapshot/state.h"
+#include "tests/cpu/fpu_host.h"
 #include "tests/cpu/realmode.h"
 
 /* ------------------------------------------------------ host reference */
 
-/* A small deterministic generator. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static struct rng rng = { 0x9e3779b97f4a7c15ull };
+static uint64_t rnd(void) { return rng_next(&rng); }
+static fx80 pick(void) { return fpu_pick(&rng); }
 
-/* Interesting operands: zeros, denormals, pseudo-denormal-free edges,
- * max, min normal, infinities, NaNs, ones, and random values at chosen
- * exponents. */
-static fx80 pick(void)
-{
-    uint64_t r = rnd();
-    bool s = r & 1;
-    switch ((r >> 1) % 16) {
-    case 0: return fx_make(s, 0, 0);
-    case 1: return fx_make(s, 0, rnd() >> (1 + (rnd() % 63)));          /* denormal */
-    case 2: return fx_make(s, 0x7ffe, ~0ull);                           /* max */
-    case 3: return fx_make(s, 1, 1ull << 63);                           /* min normal */
-    case 4: return fx_make(s, 0x7fff, 1ull << 63);                      /* infinity */
-    case 5: return fx_make(s, 0x7fff, (3ull << 62) | (rnd() >> 20));    /* QNaN */
-    case 6: return fx_make(s, 0x3fff, 1ull << 63);                      /* 1 */
-    case 7: return fx_make(s, (unsigned)(1 + rnd() % 70), (1ull << 63) | rnd()); /* tiny */
-    case 8: return fx_make(s, (unsigned)(0x7ffe - rnd() % 70), (1ull << 63) | rnd()); /* huge */
-    case 9: return fx_make(s, 0x3fff + (unsigned)(rnd() % 64), (1ull << 63) | (rnd() & ~0ull << (rnd() % 64)));
-    case 10: return fx_make(s, 0x3fff + (unsigned)(rnd() % 8), ~0ull << (rnd() % 64));
-    default: return fx_make(s, 0x3f00 + (unsigned)(rnd() % 0x200), (1ull << 63) | rnd());
-    }
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-#define HAVE_HOST_X87 1
-
-union ld {
-    long double v;
-    struct { uint64_t sig; uint16_t se; } x;
-};
-
-static long double to_ld(fx80 a)
-{
-    union ld u;
-    memset(&u, 0, sizeof u);
-    u.x.sig = a.sig;
-    u.x.se = a.se;
-    return u.v;
-}
-static fx80 from_ld(long double v)
-{
-    union ld u;
-    memset(&u, 0, sizeof u);
-    u.v = v;
-    return (fx80){ u.x.sig, u.x.se };
-}
+#ifdef HAVE_HOST_X87
+#define to_ld fx_to_ld
+#define from_ld fx_from_ld
 
 /* op: 0 add, 1 mul, 4 sub, 6 div, 8 sqrt, 9 rndint, 10 scale. */
 static fx80 host_op(unsigned op, fx80 a, fx80 b, uint16_t cw, uint16_t *sw)

@@ -63,7 +63,7 @@
 struct opts {
     uint64_t seed;
     uint64_t count, first;
-    bool verbose, strict, quiet, high_data, x87_trans;
+    bool verbose, strict, quiet, high_data;
     unsigned max_report;
     const char *native;
     const char *only;
@@ -452,7 +452,7 @@ static bool compare(const struct opts *op, const struct tcase *t, const struct o
         j++;
     }
     if (t->x87)
-        v->fpu = x87_compare(n->r.fpu, a->r.fpu, t->x87_cmp, x87_undef, n->r.vector >= 0);
+        v->fpu = x87_compare(n->r.fpu, a->r.fpu, t->fpu, t->x87_cmp, x87_undef, n->r.vector >= 0);
     return !(v->broken || v->vector || v->eip || v->flags || v->mem || v->regs || v->fpu);
 }
 
@@ -611,8 +611,8 @@ static void report(const struct opts *op, uint64_t index, const struct tcase *t,
         print_diffs("amber", a, t);
     }
     if (strcmp(t->form, "hand-made") != 0)
-        printf("  replay: difftest --seed %" PRIu64 " --first %" PRIu64 " --count 1 --verbose%s%s%s%s\n",
-               op->seed, index, op->strict ? " --strict" : "", op->x87_trans ? " --x87-trans" : "",
+        printf("  replay: difftest --seed %" PRIu64 " --first %" PRIu64 " --count 1 --verbose%s%s%s\n",
+               op->seed, index, op->strict ? " --strict" : "",
                op->only ? " --only " : "", op->only ? op->only : "");
 }
 
@@ -779,8 +779,6 @@ int main(int argc, char **argv)
             k++;
         } else if (!strcmp(a, "--high-data")) {
             op.high_data = true; /* as if mmap_min_addr forbade low addresses */
-        } else if (!strcmp(a, "--x87-trans")) {
-            op.x87_trans = true;
         } else if (!strcmp(a, "--quiet")) {
             op.quiet = true;
         } else if (!strcmp(a, "--list")) {
@@ -882,7 +880,7 @@ int main(int argc, char **argv)
 
     struct gen_config cfg = {
         .data_base = data_base, .data_size = data_size, .addr16_mem = low,
-        .strict = op.strict, .only = op.only, .x87_trans = op.x87_trans,
+        .strict = op.strict, .only = op.only,
     };
     if (!gen_init(&cfg)) {
         fprintf(stderr, "difftest: no form matches --only %s (see --list; x87-trans needs "

@@ -506,8 +506,6 @@ static unsigned active_weight(const struct gen_config *cfg, unsigned k)
 {
     if (cfg->only && !strstr(forms[k].name, cfg->only))
         return 0;
-    if (forms[k].fn == f_x87_trans && !cfg->x87_trans)
-        return 0;
     return forms[k].weight;
 }
 

@@ -70,7 +70,6 @@ struct gen_config {
     bool addr16_mem;        /* 16-bit addressing can reach the data area */
     bool strict;            /* also generate (and compare) SDM-undefined results */
     const char *only;       /* only forms whose name contains this, or NULL */
-    bool x87_trans;         /* also the x87 transcendentals (off by default) */
 };
 
 /* Number of forms, and their names (for --list). */

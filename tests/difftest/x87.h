@@ -37,6 +37,7 @@
 
 /* Status word bits. */
 #define X87_SW_EXC 0x003fu
+#define X87_SW_IE 0x0001u
 #define X87_SW_SF 0x0040u
 #define X87_SW_ES 0x0080u
 #define X87_SW_C0 0x0100u
@@ -98,7 +99,8 @@ static inline uint16_t x87_se(const uint8_t *img, unsigned p)
  * is `how`, leaving out the status word bits in undef; fault: the host's
  * instruction faulted (n comes from the signal frame).  Returns the X87_D_*
  * bits that differ. */
-unsigned x87_compare(const uint8_t *n, const uint8_t *a, unsigned how, uint16_t undef, bool fault);
+unsigned x87_compare(const uint8_t *n, const uint8_t *a, const uint8_t *before, unsigned how,
+                     uint16_t undef, bool fault);
 
 /* Prints a state, marking the fields in diff. */
 void x87_print(const char *label, const uint8_t *img, unsigned diff);
