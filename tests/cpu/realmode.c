@@ -46,3 +46,24 @@ void rm_set_vector(struct machine *m, unsigned vec, uint16_t seg, uint16_t off)
     bus_write16(&m->bus, vec * 4, off);
     bus_write16(&m->bus, vec * 4 + 2, seg);
 }
+
+struct machine *rm_bench_new(void)
+{
+    struct machine *m = rm_machine_new(RM_CS_SEL, RM_DS_SEL, RM_DS_SEL, RM_SS_SEL, RM_SP0);
+    for (unsigned v = 0; v < 32; v++) {
+        rm_set_vector(m, v, RM_HANDLER_SEL, (uint16_t)RM_HANDLER_IP(v));
+        bus_write8(&m->bus, (RM_HANDLER_SEL << 4) + RM_HANDLER_IP(v), 0xF4);
+    }
+    return m;
+}
+
+enum machine_stop rm_bench_run(struct machine *m, const uint8_t *code, size_t len, unsigned n)
+{
+    struct cpu *c = &m->cpu;
+    c->halted = false;
+    c->eip = 0;
+    rm_set_seg(m, SEG_CS, RM_CS_SEL);
+    rm_code(m, code, len);
+    m->stop = STOP_NONE;
+    return machine_run(m, c->insns + n);
+}

@@ -20,15 +20,15 @@
  * 4000:1000; exception handlers at 0300:0200 + 0x10 * vector, each a HLT
  * (a faulting instruction does not retire, so a one-instruction run goes on
  * to execute the handler's HLT). */
-#define CS_SEL 0x0100u
-#define DS_SEL 0x2000u
-#define SS_SEL 0x4000u
+#define CS_SEL RM_CS_SEL
+#define DS_SEL RM_DS_SEL
+#define SS_SEL RM_SS_SEL
 #define CS_BASE (CS_SEL << 4)
 #define DS_BASE (DS_SEL << 4)
 #define SS_BASE (SS_SEL << 4)
-#define HANDLER_SEL 0x0300u
-#define HANDLER_IP(v) (0x0200u + 0x10u * (v))
-#define SP0 0x1000u
+#define HANDLER_SEL RM_HANDLER_SEL
+#define HANDLER_IP(v) RM_HANDLER_IP(v)
+#define SP0 RM_SP0
 
 #define OSZAPC (FL_OF | FL_SF | FL_ZF | FL_AF | FL_PF | FL_CF)
 #define SZPC (FL_SF | FL_ZF | FL_PF | FL_CF)
@@ -40,13 +40,8 @@ static void set_seg(unsigned seg, uint16_t sel) { rm_set_seg(m, seg, sel); }
 
 static void setup(void)
 {
-    m = rm_machine_new(CS_SEL, DS_SEL, DS_SEL, SS_SEL, SP0);
+    m = rm_bench_new(); /* vector v -> a HLT at HANDLER_SEL:HANDLER_IP(v) */
     c = &m->cpu;
-    /* The real-mode IVT: vector v -> HANDLER_SEL:HANDLER_IP(v). */
-    for (unsigned v = 0; v < 32; v++) {
-        rm_set_vector(m, v, HANDLER_SEL, (uint16_t)HANDLER_IP(v));
-        bus_write8(&m->bus, (HANDLER_SEL << 4) + HANDLER_IP(v), 0xF4);
-    }
 }
 
 static void teardown(void)

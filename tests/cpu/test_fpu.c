@@ -258,24 +258,18 @@ END_TEST
 
 /* ----------------------------------------------------- instructions */
 
-#define CS_SEL 0x0100u
-#define DS_SEL 0x2000u
-#define SS_SEL 0x4000u
-#define DS_BASE (DS_SEL << 4)
-#define HANDLER_SEL 0x0300u
-#define HANDLER_IP(v) (0x0200u + 0x10u * (v))
+#define CS_SEL RM_CS_SEL
+#define DS_BASE RM_DS_BASE
+#define HANDLER_SEL RM_HANDLER_SEL
+#define HANDLER_IP(v) RM_HANDLER_IP(v)
 
 static struct machine *m;
 static struct cpu *c;
 
 static void setup(void)
 {
-    m = rm_machine_new(CS_SEL, DS_SEL, DS_SEL, SS_SEL, 0x1000);
+    m = rm_bench_new();
     c = &m->cpu;
-    for (unsigned v = 0; v < 32; v++) {
-        rm_set_vector(m, v, HANDLER_SEL, (uint16_t)HANDLER_IP(v));
-        bus_write8(&m->bus, (HANDLER_SEL << 4) + HANDLER_IP(v), 0xF4);
-    }
     c->cr0 |= CR0_NE;
 }
 
@@ -286,20 +280,11 @@ static void teardown(void)
     c = NULL;
 }
 
-/* Runs a code sequence of n instructions from 0100:0000. */
-static void run(const uint8_t *code, size_t len, unsigned n)
-{
-    c->halted = false;
-    c->eip = 0;
-    rm_set_seg(m, SEG_CS, CS_SEL);
-    rm_code(m, code, len);
-    m->stop = STOP_NONE;
-    ck_assert_int_eq(machine_run(m, c->insns + n), STOP_MAX_INSNS);
-}
+/* Runs n instructions from 0100:0000. */
 #define RUN(n, ...)                                                           \
     do {                                                                      \
         static const uint8_t b_[] = { __VA_ARGS__ };                          \
-        run(b_, sizeof b_, (n));                                              \
+        ck_assert_int_eq(rm_bench_run(m, b_, sizeof b_, (n)), STOP_MAX_INSNS); \
     } while (0)
 
 static fx80 st0(void)

@@ -19,12 +19,10 @@
 #include "tests/cpu/flatpm.h"
 #include "tests/cpu/realmode.h"
 
-#define CS_SEL 0x0100u
-#define DS_SEL 0x2000u
-#define SS_SEL 0x4000u
-#define DS_BASE (DS_SEL << 4)
-#define HANDLER_SEL 0x0300u
-#define HANDLER_IP(v) (0x0200u + 0x10u * (v))
+#define CS_SEL RM_CS_SEL
+#define DS_BASE RM_DS_BASE
+#define HANDLER_SEL RM_HANDLER_SEL
+#define HANDLER_IP(v) RM_HANDLER_IP(v)
 
 #define EXC_UD 6
 #define EXC_NM 7
@@ -37,12 +35,8 @@ static struct cpu *c;
 
 static void setup(void)
 {
-    m = rm_machine_new(CS_SEL, DS_SEL, DS_SEL, SS_SEL, 0x1000);
+    m = rm_bench_new();
     c = &m->cpu;
-    for (unsigned v = 0; v < 32; v++) {
-        rm_set_vector(m, v, HANDLER_SEL, (uint16_t)HANDLER_IP(v));
-        bus_write8(&m->bus, (HANDLER_SEL << 4) + HANDLER_IP(v), 0xF4);
-    }
     c->cr0 |= CR0_NE;
 }
 
@@ -53,15 +47,10 @@ static void teardown(void)
     c = NULL;
 }
 
-/* Runs a code sequence of n instructions from 0100:0000. */
+/* Runs n instructions from 0100:0000. */
 static void run(const uint8_t *code, size_t len, unsigned n)
 {
-    c->halted = false;
-    c->eip = 0;
-    rm_set_seg(m, SEG_CS, CS_SEL);
-    rm_code(m, code, len);
-    m->stop = STOP_NONE;
-    ck_assert_int_eq(machine_run(m, c->insns + n), STOP_MAX_INSNS);
+    ck_assert_int_eq(rm_bench_run(m, code, len, n), STOP_MAX_INSNS);
 }
 #define RUN(n, ...)                                                           \
     do {                                                                      \
@@ -146,7 +135,7 @@ START_TEST(test_fxsave_layout)
     ck_assert_uint_eq(le(img + 12, 2), CS_SEL);         /* FCS */
     ck_assert_uint_eq(le(img + 14, 2), 0);
     ck_assert_uint_eq(le(img + 16, 4), 0x20);           /* FDP */
-    ck_assert_uint_eq(le(img + 20, 2), DS_SEL);         /* FDS */
+    ck_assert_uint_eq(le(img + 20, 2), RM_DS_SEL);      /* FDS */
     ck_assert_uint_eq(le(img + 22, 2), 0);
     /* No SSE: MXCSR and MXCSR_MASK are not written. */
     for (unsigned k = 24; k < 32; k++)

@@ -21,13 +21,13 @@
 #include "tests/cpu/flatpm.h"
 #include "tests/cpu/realmode.h"
 
-#define CS_SEL 0x0100u
-#define DS_SEL 0x2000u
-#define SS_SEL 0x4000u
-#define SP0 0x1000u
+#define CS_SEL RM_CS_SEL
+#define DS_SEL RM_DS_SEL
+#define SS_SEL RM_SS_SEL
+#define SP0 RM_SP0
 #define DS_BASE (DS_SEL << 4)
-#define HANDLER_SEL 0x0300u
-#define HANDLER_IP(v) (0x0200u + 0x10u * (v))
+#define HANDLER_SEL RM_HANDLER_SEL
+#define HANDLER_IP(v) RM_HANDLER_IP(v)
 
 #define EXC_DB 1
 #define EXC_UD 6
@@ -38,12 +38,8 @@ static struct cpu *c;
 
 static void setup(void)
 {
-    m = rm_machine_new(CS_SEL, DS_SEL, DS_SEL, SS_SEL, SP0);
+    m = rm_bench_new();
     c = &m->cpu;
-    for (unsigned v = 0; v < 32; v++) {
-        rm_set_vector(m, v, HANDLER_SEL, (uint16_t)HANDLER_IP(v));
-        bus_write8(&m->bus, (HANDLER_SEL << 4) + HANDLER_IP(v), 0xF4);
-    }
 }
 
 static void teardown(void)
