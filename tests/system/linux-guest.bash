@@ -93,7 +93,7 @@ output_line() {
 # not find or could not use, for the reader (nothing is checked).
 kernel_complaints() {
     grep -E '^\[ *[0-9]+\.[0-9]+\] ' "$tmp/$1.txt" |
-        grep -iE "not found|no .* found|not supported|unsupported|failed|fail |unknown|missing|timeout|timed out|disabled by bios|broken|unable|unstable|bug|error" |
+        grep -iE "not found|no .* found|not (supported|present|detected)|unsupported|fail|unknown|missing|corrupt|skipping|timeout|timed out|disabled by bios|broken|unable|unstable|bug|error" |
         sed "s/^/$NAME: kernel: /"
 }
 
