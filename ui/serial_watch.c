@@ -1,9 +1,11 @@
 #include "ui/serial_watch.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus/machine.h"
 #include "devices/uart16550.h"
@@ -14,6 +16,7 @@ struct step {
     enum step_kind kind;
     char *text;
     size_t len;
+    unsigned line; /* in the script file, for messages */
 };
 
 /* Matches a needle against a byte stream, one byte at a time (KMP). */
@@ -34,7 +37,15 @@ struct serial_watch {
     size_t n_steps, cur;
     struct matcher expect;
     size_t sent; /* bytes of the current send step already accepted */
+    double host_start; /* host seconds at attach, for the expect log lines */
 };
+
+static double host_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static int matcher_init(struct matcher *mt, const char *needle, size_t len)
 {
@@ -147,6 +158,13 @@ static void on_output(void *ctx, uint8_t byte)
     if (w->cur < w->n_steps) {
         struct step *s = &w->steps[w->cur];
         if (s->kind == STEP_EXPECT && w->expect.fail && matcher_feed(&w->expect, byte)) {
+            /* Where in the run each expect matched, for tests that compare
+             * two runs (determinism) or time a boot to a prompt. */
+            LOGF(&w->m->log, UI, LOG_INFO,
+                 "serial-script: line %u 'expect %s' matched after %" PRIu64
+                 " instructions, %.6f s virtual, %.3f s host",
+                 s->line, s->text, w->m->cpu.insns, (double)sched_now_ns(&w->m->sched) * 1e-9,
+                 host_seconds() - w->host_start);
             w->cur++;
             step_begin(w);
         } else if (s->kind == STEP_SEND) {
@@ -210,7 +228,7 @@ static int parse_script(struct serial_watch *w, const char *path, char *err, siz
         w->steps = ns;
         memcpy(text, p, (size_t)len);
         text[len] = '\0';
-        w->steps[w->n_steps++] = (struct step){ kind, text, (size_t)len };
+        w->steps[w->n_steps++] = (struct step){ kind, text, (size_t)len, lineno };
     }
     fclose(f);
     return r;
@@ -255,6 +273,7 @@ int serial_watch_attach(struct serial_watch *w, struct machine *m, char *err, si
         return -1;
     }
     uart16550_set_output_hook(w->uart, on_output, w);
+    w->host_start = host_seconds();
     step_begin(w); /* a script may start by sending */
     return 0;
 }

@@ -4,7 +4,10 @@
  *                           run in order; input is fed only as the UART's
  *                           receive FIFO has room
  * Both match on the byte stream the guest transmits, in virtual time, so a
- * headless run is reproducible. */
+ * headless run is reproducible.  With --log ui=info each expect that matches
+ * logs its script line, the instructions retired and the virtual and host
+ * seconds since the run started (tests compare two runs with it, or time a
+ * boot to a prompt). */
 #ifndef AMBER_UI_SERIAL_WATCH_H
 #define AMBER_UI_SERIAL_WATCH_H
 

@@ -121,6 +121,19 @@ expect serial-file 0 "" -- --bios "$tmp/echo.bin" --serial "file:$tmp/com1" --un
 if grep -q HELLO "$tmp/com1"; then pass=$((pass + 1)); else
     echo "FAIL serial file back end: no HELLO in $tmp/com1"; fail=$((fail + 1)); fi
 
+# --log ui=info: each expect that matches logs its script line and the
+# instruction count then, the count at which --until-serial on the same
+# string stops a run (the UART sends between instructions).
+printf 'expect HEL\nsend x\nexpect LO\n' >"$tmp/script2"
+logged=$("$AMBER" --bios "$tmp/echo.bin" --serial none --serial-script "$tmp/script2" \
+    --log ui=info --until-serial x --max-insns 50000000 2>&1 </dev/null |
+    sed -n "s/.*serial-script: line 3 'expect LO' matched after \([0-9]*\) instructions.*/\1/p")
+stopped=$("$AMBER" --bios "$tmp/echo.bin" --serial none --until-serial HELLO --stats \
+    --max-insns 5000000 2>&1 </dev/null | sed -n 's/.*stats: \([0-9]*\) instructions.*/\1/p')
+if [ -n "$logged" ] && [ "$logged" = "$stopped" ]; then pass=$((pass + 1)); else
+    echo "FAIL serial-script log: 'expect LO' logged at '$logged', --until-serial HELLO stops at '$stopped'"
+    fail=$((fail + 1)); fi
+
 # Determinism: two runs of the same program give the same counts.
 a=$("$AMBER" --bios "$SMOKE" --stats 2>&1 | grep -o '[0-9]* instructions, [0-9]* cycles')
 b=$("$AMBER" --bios "$SMOKE" --stats 2>&1 | grep -o '[0-9]* instructions, [0-9]* cycles')
