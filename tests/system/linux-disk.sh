@@ -6,8 +6,10 @@
 # config's APPEND line), then `poweroff -f`.  Without ACPI or APM the kernel
 # cannot power the machine off: it halts instead ("System halted") with
 # interrupts off, which ends the run with status 4.  One boot of about 6.8
-# billion instructions; prints its figures (VERBOSE=1 also lists the
-# kernel's complaints about missing hardware).
+# billion instructions, over half of them the kernel's crypto self-tests
+# (RSA, SHA, AES... against known answers: a check of the CPU's integer
+# arithmetic in its own right); prints its figures (VERBOSE=1 also lists
+# the kernel's complaints about missing hardware).
 NAME=linux-disk
 . "$(dirname "$0")/linux-guest.bash"
 need_images disk.img cmdline
@@ -36,6 +38,9 @@ check "uname -a: Linux, host name amber, i686" $?
 # SYSLINUX passes BOOT_IMAGE= and initrd= around the config's APPEND line.
 output_line disk '^BOOT_IMAGE=/vmlinuz ' | grep -qF " $append "
 check "/proc/cmdline has the APPEND line ($append)" $?
+! grep -q "self-tests disabled" "$tmp/disk.txt"; check "the crypto self-tests ran" $?
+! grep -Eq "alg: .*(fail|FAIL)" "$tmp/disk.txt"
+check "no crypto self-test failed ($(grep -E 'alg: .*(fail|FAIL)' "$tmp/disk.txt" | head -n 1))" $?
 grep -q "reboot: System halted" "$tmp/disk.txt"; check "the kernel halts" $?
 grep -q "System halted" "$tmp/disk.screen"; check "the VGA text console shows it too" $?
 [ "$fail" = 0 ] || show_tail disk
