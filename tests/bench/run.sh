@@ -22,6 +22,17 @@ rm -f "$dbg_idle" "$dbg_bp"
 echo "== SeaBIOS boot to 'No bootable device' and its reboot request"
 /usr/bin/time -f "  %e s wall, max RSS %M KiB" "$AMBER" --bios roms/bios.bin --serial none \
     --no-reboot --stats 2>&1 | grep -E "stats: [0-9]+ instructions|wall"
+lx=$BUILD/images/linux
+if [ -f "$lx/vmlinuz" ] && [ -f "$lx/initrd.gz" ] && [ -f "$lx/cmdline" ]; then
+    # As make run boots it (cryptomgr.notests): about 3.1 billion instructions.
+    echo "== Linux, direct kernel boot to the shell prompt"
+    /usr/bin/time -f "  %e s wall, max RSS %M KiB" "$AMBER" --kernel "$lx/vmlinuz" \
+        --initrd "$lx/initrd.gz" --append "$(cat "$lx/cmdline") cryptomgr.notests" \
+        --serial none --until-serial 'amber:~#' --stats </dev/null 2>&1 |
+        grep -E "stats: [0-9]+ instructions|wall"
+else
+    echo "== Linux boot: skipped ($lx has no guest yet: make images builds it)"
+fi
 echo "== peak memory of a 128 MiB machine running the integer loop"
 /usr/bin/time -f "  max RSS %M KiB" "$AMBER" --bios "$BUILD/roms/bench.bin" \
     --max-insns 1000000 2>&1 | grep RSS
