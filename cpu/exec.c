@@ -25,9 +25,10 @@ int cpu_init(struct machine *m)
     c->in = calloc(1, sizeof *c->in);
     if (!c->in)
         return -1;
-    c->in->runs = calloc(RUN_SLOTS, sizeof *c->in->runs);
+    c->in->run_index = calloc(RUN_SLOTS, sizeof *c->in->run_index);
+    c->in->run_arena = malloc(RUN_ARENA);
     c->in->page_gen = calloc(BUS_PAGES, sizeof *c->in->page_gen);
-    if (!c->in->runs || !c->in->page_gen) {
+    if (!c->in->run_index || !c->in->run_arena || !c->in->page_gen) {
         cpu_destroy(m);
         return -1;
     }
@@ -48,7 +49,8 @@ void cpu_destroy(struct machine *m)
     struct cpu *c = &m->cpu;
     mmu_destroy(m);
     if (c->in) {
-        free(c->in->runs);
+        free(c->in->run_index);
+        free(c->in->run_arena);
         free(c->in->page_gen);
         free(c->in);
         c->in = NULL;
@@ -197,18 +199,27 @@ static int fetch_byte(void *ctx, unsigned n, uint8_t *b)
     return CPU_OK;
 }
 
-static struct dec_run *run_slot(struct cpu_internal *in, uint32_t pa)
+static struct dec_run **run_slot(struct cpu_internal *in, uint32_t pa)
 {
-    return &in->runs[(pa * 0x9e3779b1u) >> 19 & (RUN_SLOTS - 1)];
+    return &in->run_index[(pa * 0x9e3779b1u) >> 18 & (RUN_SLOTS - 1)];
 }
 
 /* Decodes the run starting at eip (physical address pa, in RAM or ROM):
  * its first instruction, then the following ones up to a branch, the end
- * of the page or RUN_INSNS.  The run is empty if the first instruction
- * crosses into the next page (it is decoded, uncached, by the caller). */
-static int decode_run(struct cpu *c, struct dec_run *r, uint32_t pa)
+ * of the page or RUN_INSNS, into the arena.  *out is NULL if the first
+ * instruction crosses into the next page (the caller decodes it uncached). */
+static int decode_run(struct cpu *c, uint32_t pa, struct dec_run **out)
 {
     struct cpu_internal *in = c->in;
+    size_t most = sizeof(struct dec_run) + RUN_INSNS * sizeof(struct insn);
+    if (in->run_used + most > RUN_ARENA) {
+        /* Full: start again.  Nothing points into the arena but the index
+         * (the run in progress ended when the fetch took the slow path). */
+        memset(in->run_index, 0, RUN_SLOTS * sizeof *in->run_index);
+        in->run_used = 0;
+    }
+    struct dec_run *r = (struct dec_run *)(in->run_arena + in->run_used);
+    *out = NULL;
     r->n = 0;
     r->paddr = pa;
     r->epoch = in->epoch;
@@ -232,6 +243,14 @@ static int decode_run(struct cpu *c, struct dec_run *r, uint32_t pa)
         if ((i->flags & INSN_BRANCH) || pa >= end)
             break;
     }
+    if (r->n) {
+        /* Keep the arena's runs aligned like the struct. */
+        size_t size = sizeof *r + r->n * sizeof(struct insn);
+        size_t align = _Alignof(struct dec_run);
+        in->run_used += (size + align - 1) / align * align;
+        *run_slot(in, r->paddr) = r;
+        *out = r;
+    }
     return CPU_OK;
 }
 
@@ -250,8 +269,8 @@ static __attribute__((noinline)) int fetch_insn_slow(struct cpu *c, const struct
     TRY(mmu_translate(c, lin, MMU_EXEC | (c->cpl == 3 ? 0 : MMU_SUPER), &pa));
     uint32_t pa32 = (uint32_t)pa & c->m->bus.a20_mask;
     if (pa <= UINT32_MAX) {
-        struct dec_run *r = run_slot(in, pa32);
-        if (r->paddr == pa32 && r->n && r->epoch == in->epoch && r->mode == in->decode_mode &&
+        struct dec_run *r = *run_slot(in, pa32);
+        if (r && r->paddr == pa32 && r->epoch == in->epoch && r->mode == in->decode_mode &&
             r->page_gen == in->page_gen[pa32 >> BUS_PAGE_SHIFT]) {
             in->dcache_hits++;
         } else {
@@ -260,13 +279,12 @@ static __attribute__((noinline)) int fetch_insn_slow(struct cpu *c, const struct
             const struct bus_region *reg = bus_region_at(&c->m->bus, pa32, false);
             r = NULL;
             if (reg->kind == BUS_RAM || reg->kind == BUS_ROM) {
-                r = run_slot(in, pa32);
-                TRY(decode_run(c, r, pa32));
-                if (r->n && reg->kind == BUS_RAM)
+                TRY(decode_run(c, pa32, &r));
+                if (r && reg->kind == BUS_RAM)
                     bus_mark_code_page(&c->m->bus, pa32);
             }
         }
-        if (r && r->n && (uint64_t)c->eip + r->insn[0].len - 1 <= cs->limit) {
+        if (r && (uint64_t)c->eip + r->insn[0].len - 1 <= cs->limit) {
             in->run = r;
             in->run_next = 1;
             in->run_lin = lin + r->insn[0].len;

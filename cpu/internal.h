@@ -97,8 +97,11 @@ extern const struct opcode_info opcode_map2[256];
 /* --- decode cache --------------------------------------------------------
  * Decoded instructions are kept in runs: up to RUN_INSNS consecutive
  * instructions of one physical page, from a start address to the first
- * instruction that may branch.  The run table is direct-mapped by the
- * physical address of the run's first instruction.  While the CPU executes
+ * instruction that may branch.  Runs are packed, in the order they are
+ * decoded, into an arena of RUN_ARENA bytes (hot code lands close
+ * together, so the interpreter touches few cache lines), found through an
+ * index direct-mapped by the physical address of the run's first
+ * instruction; a full arena is emptied at once.  While the CPU executes
  * straight through a run, the next instruction is just the next entry: no
  * translation and no table lookup (the fetch path's cost dominated the
  * interpreter before runs).  Anything that could change what the bytes at
@@ -106,15 +109,16 @@ extern const struct opcode_info opcode_map2[256];
  * (cpu_fetch_break): TLB flushes and INVLPG, a write to a code page, a
  * change of decode mode, CPL or the memory map. */
 #define RUN_INSNS 16u
-#define RUN_SLOTS 8192u
+#define RUN_SLOTS 16384u          /* index entries */
+#define RUN_ARENA (4u << 20)      /* bytes */
 
 struct dec_run {
     uint32_t paddr;     /* of the first instruction */
     uint32_t page_gen;  /* the page's generation when decoded */
     uint32_t epoch;     /* the cache's epoch when decoded */
     uint8_t mode;       /* decode mode bits */
-    uint8_t n;          /* instructions held; 0: empty slot */
-    struct insn insn[RUN_INSNS];
+    uint8_t n;          /* instructions held (at least 1) */
+    struct insn insn[]; /* n of them */
 };
 
 struct cpu_internal {
@@ -126,7 +130,9 @@ struct cpu_internal {
     } exc;
     uint32_t insn_eip;      /* EIP of the instruction being executed */
     uint8_t decode_mode;    /* mode bits of the current CS */
-    struct dec_run *runs;   /* RUN_SLOTS */
+    struct dec_run **run_index; /* RUN_SLOTS; NULL: empty */
+    unsigned char *run_arena;   /* RUN_ARENA bytes, run_used of them in use */
+    size_t run_used;
     uint32_t *page_gen;     /* per physical page, bumped on writes to code */
     uint32_t epoch;
     /* The run being executed: run_next is the index of the instruction
