@@ -3,7 +3,7 @@
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
 
-UNIT_TEST_OBJS := $(call obj,$(UNIT_TEST_SRCS) tests/unit_main.c)
+UNIT_TEST_OBJS := $(call obj,$(UNIT_TEST_SRCS) tests/unit_main.c tests/state_check.c)
 UNIT_RUNNER := $(BUILD)/tests/unit
 UI_LIB_OBJS := $(call obj,$(filter-out ui/main.c,$(UI_SRCS)))
 

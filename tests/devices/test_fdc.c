@@ -50,6 +50,7 @@
 #include "devices/i8237.h"
 #include "snapshot/sbuf.h"
 #include "snapshot/state.h"
+#include "tests/state_check.h"
 
 #define IMG_144 1474560u
 #define SPT 18
@@ -931,28 +932,12 @@ START_TEST(test_snapshot_mid_transfer)
     while (bus_read8(&m->bus, 0x20000 + 512) == 0 && m->sched.now < limit)
         sched_run_until(&m->sched, m->sched.next_deadline);
     ck_assert_uint_eq(msr(), 0x10);
-    struct sbuf s_sched, s_dma, s_fdc, again;
+    struct sbuf s_sched, s_dma, s_fdc;
     char err[256];
     save_dev(&(struct dev_ops){ .state = &sched_state_desc }, &m->sched, &s_sched);
     save_dev(&i8237_ops, dma, &s_dma);
-    save_dev(&fdc_ops, fdc, &s_fdc);
-    ck_assert_int_eq(
-        state_load(fdc_ops.state, fdc, s_fdc.data, s_fdc.len, err, sizeof err), 0);
-    save_dev(&fdc_ops, fdc, &again);
-    ck_assert_uint_eq(again.len, s_fdc.len);
-    ck_assert_int_eq(memcmp(again.data, s_fdc.data, s_fdc.len), 0);
-    sbuf_free(&again);
-    /* The text form loads back to the same bytes. */
-    struct sbuf text;
-    sbuf_init(&text);
-    ck_assert_int_eq(state_save_text(fdc_ops.state, fdc, &text), 0);
-    ck_assert_int_eq(state_load_text(fdc_ops.state, fdc, (const char *)text.data,
-                                     text.len, "fdc.txt", err, sizeof err),
-                     0);
-    save_dev(&fdc_ops, fdc, &again);
-    ck_assert_int_eq(memcmp(again.data, s_fdc.data, s_fdc.len), 0);
-    sbuf_free(&again);
-    sbuf_free(&text);
+    /* Binary and text forms load back to the same bytes. */
+    check_state_round_trip(fdc_ops.state, fdc, fdc, "fdc.txt", &s_fdc);
 
     /* A second machine with the same disk and memory. */
     struct machine *m2 = calloc(1, sizeof *m2);
