@@ -12,6 +12,7 @@ int bus_init(struct bus *b, struct log *log, uint32_t ram_size)
     memset(b, 0, sizeof *b);
     b->log = log;
     b->a20_mask = ~0u;
+    b->a20_gates = BUS_A20_ALL;
     ram_size = (ram_size + PAGE_MASK) & ~PAGE_MASK;
     /* calloc: untouched pages of the table and of RAM cost nothing. */
     b->pages = calloc(BUS_PAGES, sizeof *b->pages);
@@ -158,13 +159,41 @@ const struct bus_region *bus_region_at(const struct bus *b, uint32_t paddr, bool
     return &b->regions[write ? p->write_region : p->read_region];
 }
 
-void bus_set_a20(struct bus *b, bool enabled)
+static uint32_t a20_mask_of(const struct bus *b)
 {
-    uint32_t mask = enabled ? ~0u : ~(1u << 20);
+    unsigned on = b->a20_wired ? b->a20_gates & b->a20_wired : b->a20_gates;
+    return on ? ~0u : ~(1u << 20);
+}
+
+static void update_a20(struct bus *b)
+{
+    uint32_t mask = a20_mask_of(b);
     if (mask != b->a20_mask) {
         b->a20_mask = mask;
         notify_map_changed(b);
     }
+}
+
+static void set_a20_gates(struct bus *b, unsigned gates)
+{
+    b->a20_gates = (uint8_t)gates;
+    update_a20(b);
+}
+
+void bus_a20_wire(struct bus *b, unsigned gate)
+{
+    b->a20_wired |= (uint8_t)gate;
+    update_a20(b);
+}
+
+void bus_set_a20_gate(struct bus *b, unsigned gate, bool on)
+{
+    set_a20_gates(b, on ? b->a20_gates | gate : b->a20_gates & ~gate);
+}
+
+void bus_set_a20(struct bus *b, bool enabled)
+{
+    set_a20_gates(b, enabled ? BUS_A20_ALL : 0);
 }
 
 void bus_mark_code_page(struct bus *b, uint32_t paddr)
@@ -422,27 +451,21 @@ void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size)
 
 /* ----------------------------------------------------------------- state */
 
-static int bus_check(const void *obj, char *err, size_t errlen)
+static void bus_post_load(void *obj)
 {
-    const struct bus *b = obj;
-    if (b->a20_mask != ~0u && b->a20_mask != ~(1u << 20)) {
-        snprintf(err, errlen, "bus: a20_mask 0x%08x is neither 0xffffffff nor 0xffefffff",
-                 b->a20_mask);
-        return -1;
-    }
-    return 0;
+    update_a20(obj);
 }
 
 static const struct state_field bus_fields[] = {
-    SF_U32(struct bus, a20_mask,
-           .doc = "physical address mask: 0xffffffff with A20 on, 0xffefffff with it off"),
+    SF_U8(struct bus, a20_gates, .max = BUS_A20_ALL,
+          .doc = "sources holding A20 on: bit 0 the keyboard controller, bit 1 port 0x92"),
     SF_END,
 };
 
 const struct state_desc bus_state_desc = {
     .name = "bus",
-    .version = 1,
+    .version = 2,
     .size = sizeof(struct bus),
     .fields = bus_fields,
-    .check = bus_check,
+    .post_load = bus_post_load,
 };

@@ -77,6 +77,8 @@ struct bus {
     uint8_t *ram;               /* guest RAM: one host allocation */
     uint32_t ram_size;
     uint32_t a20_mask;          /* ~0, or ~(1 << 20) with the A20 gate off */
+    uint8_t a20_gates;          /* BUS_A20_*: the sources holding A20 on */
+    uint8_t a20_wired;          /* BUS_A20_*: the sources present (not state) */
     struct bus_page *pages;     /* BUS_PAGES entries */
     struct bus_region *regions; /* [0] is the unmapped region */
     unsigned n_regions, cap_regions;
@@ -115,6 +117,17 @@ void bus_unmap(struct bus *b, uint32_t base, uint32_t size);
 void bus_route(struct bus *b, uint32_t base, uint32_t size, int region, int which);
 const struct bus_region *bus_region_at(const struct bus *b, uint32_t paddr, bool write);
 
+/* The A20 line is on while any source present holds it on: the board ORs
+ * the keyboard controller's A20 output with port 0x92's ALT_A20 bit, so
+ * turning one off leaves A20 on while the other holds it.  With no source
+ * present (bare test machines) it follows bus_set_a20 alone. */
+#define BUS_A20_KBC 0x01u
+#define BUS_A20_FAST 0x02u
+#define BUS_A20_ALL (BUS_A20_KBC | BUS_A20_FAST)
+/* A device that drives a gate says so once, when it is created. */
+void bus_a20_wire(struct bus *b, unsigned gate);
+void bus_set_a20_gate(struct bus *b, unsigned gate, bool on);
+/* Every source at once (reset, tests). */
 void bus_set_a20(struct bus *b, bool enabled);
 static inline bool bus_a20_enabled(const struct bus *b) { return b->a20_mask == ~0u; }
 

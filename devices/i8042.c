@@ -209,15 +209,17 @@ unsigned i8042_kbd_leds(const void *kbc)
 static void set_a20(struct i8042 *k, bool on)
 {
     k->outport = (uint8_t)((k->outport & ~0x02u) | (on ? 0x02 : 0));
-    if (bus_a20_enabled(&k->m->bus) != on) {
-        bus_set_a20(&k->m->bus, on);
+    bool was = bus_a20_enabled(&k->m->bus);
+    bus_set_a20_gate(&k->m->bus, BUS_A20_KBC, on);
+    if (bus_a20_enabled(&k->m->bus) != was)
         sched_end_batch(&k->m->sched); /* A20 changes what the next fetch reads */
-    }
 }
 
+/* Bit 1 is the controller's own A20 output (port 0x92 may hold the line
+ * on regardless). */
 static uint8_t read_outport(struct i8042 *k)
 {
-    return (uint8_t)((k->outport & ~0x32u) | (bus_a20_enabled(&k->m->bus) ? 0x02 : 0) |
+    return (uint8_t)((k->outport & ~0x30u) |
                      (k->irq1 && k->irq1->level ? 0x10 : 0) |
                      (k->irq12 && k->irq12->level ? 0x20 : 0));
 }
@@ -413,8 +415,8 @@ static void i8042_reset(void *dev)
     sched_cancel(s, &k->ev_mouse);
     memset(k->ram, 0, sizeof k->ram);
     CTR(k) = CTR_POWER_ON;
-    k->outport =
-        (uint8_t)((OUTPORT_POWER_ON & ~0x02u) | (bus_a20_enabled(&k->m->bus) ? 0x02 : 0));
+    k->outport = OUTPORT_POWER_ON; /* A20 on */
+    bus_set_a20_gate(&k->m->bus, BUS_A20_KBC, true);
     k->obf = k->out_aux = false;
     k->out_data = 0;
     k->ibf = k->in_cmd = false;
@@ -462,6 +464,7 @@ static void *i8042_create(struct machine *m, const struct dev_cfg *cfg)
     sched_add(s, &k->ev_in, names[0], in_event, k);
     sched_add(s, &k->ev_out, names[1], out_event, k);
     sched_add(s, &k->ev_mouse, names[2], mouse_sample, k);
+    bus_a20_wire(&m->bus, BUS_A20_KBC);
     i8042_reset(k);
     return k;
 }

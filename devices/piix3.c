@@ -34,14 +34,15 @@ static void rc_write(void *opaque, uint32_t offset, uint32_t value, unsigned siz
 
 static const struct io_ops rc_io = { .read = rc_read, .write = rc_write, .min_size = 1, .max_size = 1 };
 
-/* 0x92: bit 1 is the fast A20 gate; bit 0 going from 0 to 1 resets the
- * CPU.  Reads show the A20 gate as it actually is. */
+/* 0x92: bit 1 is the fast A20 gate, ORed with the keyboard controller's
+ * (reads show this register, not the line); bit 0 going from 0 to 1
+ * resets the CPU. */
 static uint32_t port_a_read(void *opaque, uint32_t offset, unsigned size)
 {
     (void)offset;
     (void)size;
     struct piix3 *p = opaque;
-    return (p->port_a & ~0x02u) | (bus_a20_enabled(&p->m->bus) ? 0x02 : 0);
+    return p->port_a;
 }
 
 static void port_a_write(void *opaque, uint32_t offset, uint32_t value, unsigned size)
@@ -51,8 +52,8 @@ static void port_a_write(void *opaque, uint32_t offset, uint32_t value, unsigned
     struct piix3 *p = opaque;
     uint8_t old = p->port_a;
     p->port_a = (uint8_t)(value & 0x03);
-    bus_set_a20(&p->m->bus, value & 0x02);
-    sched_end_batch(&p->m->sched); /* A20 changes what the next fetch reads */
+    bus_set_a20_gate(&p->m->bus, BUS_A20_FAST, value & 0x02);
+    sched_end_batch(&p->m->sched); /* A20 may change what the next fetch reads */
     if ((value & 0x01) && !(old & 0x01))
         machine_request_reset(p->m, "fast reset through port 0x92");
 }
@@ -66,7 +67,10 @@ static void piix3_reset(void *dev)
     struct piix3 *p = dev;
     struct pci_device *d = &p->pci;
     p->reset_control = 0;
-    p->port_a = 0x02; /* A20 on, as machine_reset leaves it */
+    /* Fast A20 off: the keyboard controller's gate holds A20 on after a
+     * reset (its output port powers up with bit 1 set). */
+    p->port_a = 0;
+    bus_set_a20_gate(&p->m->bus, BUS_A20_FAST, false);
     /* A multi-function device (the IDE function is 0:1.1). */
     pci_init_header(d, 0x8086, 0x7000, 0x00, 0x060100, 0x80);
     pci_set16(d, PCI_COMMAND, 0x0007); /* an ISA bridge is always decoding */
@@ -98,6 +102,7 @@ static void *piix3_create(struct machine *m, const struct dev_cfg *cfg)
         free(p);
         return NULL;
     }
+    bus_a20_wire(&m->bus, BUS_A20_FAST);
     piix3_reset(p);
     return p;
 }

@@ -170,9 +170,16 @@ START_TEST(test_reset_control)
 }
 END_TEST
 
+/* Port 0x92 (the PC "port A"): bit 1 ALT_A20 is driven low by a reset
+ * and ORed with the keyboard controller's gate, bit 0 is the fast reset.
+ * There is no keyboard controller on this machine: port 0x92 alone
+ * decides. */
 START_TEST(test_port_92)
 {
-    ck_assert_uint_eq(bus_in(&m->bus, 0x92, 1) & 0x02, 0x02); /* A20 on */
+    ck_assert_uint_eq(bus_in(&m->bus, 0x92, 1), 0x00);
+    ck_assert(!bus_a20_enabled(&m->bus));
+    bus_out(&m->bus, 0x92, 0x02, 1); /* A20 on */
+    ck_assert_uint_eq(bus_in(&m->bus, 0x92, 1) & 0x02, 0x02);
     bus_write8(&m->bus, 0x100000, 0x11);
     bus_write8(&m->bus, 0x000000, 0x22);
     bus_out(&m->bus, 0x92, 0x00, 1); /* A20 off: 1 MiB wraps to 0 */

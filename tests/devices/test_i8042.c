@@ -21,6 +21,7 @@
 
 #include "bus/machine.h"
 #include "devices/i8042.h"
+#include "devices/piix3.h"
 #include "snapshot/state.h"
 #include "tests/state_check.h"
 
@@ -787,6 +788,39 @@ START_TEST(test_a20)
 }
 END_TEST
 
+/* With port 0x92 (PIIX3) beside the controller: the board ORs the two A20
+ * gates (the Super I/O datasheets' "externally OR'ed with the A20GATE
+ * signal from the keyboard controller"), and each port reads back its own
+ * bit.  Port 0x92's ALT_A20 is low after a reset, the controller's high. */
+START_TEST(test_a20_two_gates)
+{
+    ck_assert_ptr_nonnull(machine_add_device(m, &piix3_ops, NULL));
+    bus_write8(&m->bus, 0x000000, 0xA5);
+    ck_assert_uint_eq(bus_in(&m->bus, 0x92, 1) & 0x02, 0);
+    ck_assert(bus_a20_enabled(&m->bus));          /* the controller holds it */
+    bus_out(&m->bus, 0x92, 0x02, 1);
+    cmd(0xDD);                                    /* controller gate off */
+    step_us(m, 100);
+    ck_assert(bus_a20_enabled(&m->bus));          /* port 0x92 holds it */
+    cmd(0xD0);
+    EXPECT(0xCD);                                 /* its own bit reads 0 */
+    bus_out(&m->bus, 0x92, 0x00, 1);
+    ck_assert(!bus_a20_enabled(&m->bus));         /* both off: 1 MiB wraps */
+    ck_assert_uint_eq(bus_read8(&m->bus, 0x100000), 0xA5);
+    cmd(0xDF);
+    step_us(m, 100);
+    ck_assert(bus_a20_enabled(&m->bus));
+    ck_assert_uint_eq(bus_in(&m->bus, 0x92, 1) & 0x02, 0);
+    /* A machine reset: the controller's gate on, port 0x92's off. */
+    machine_reset(m);
+    ck_assert(bus_a20_enabled(&m->bus));
+    ck_assert_uint_eq(bus_in(&m->bus, 0x92, 1) & 0x02, 0);
+    cmd(0xDD);
+    step_us(m, 100);
+    ck_assert(!bus_a20_enabled(&m->bus));
+}
+END_TEST
+
 /* [TR] F0-FF pulse output port bits 0-3 where the command has a 0; bit 0
  * is the CPU reset, so FE resets.  Output port bit 0 written 0 resets. */
 START_TEST(test_reset)
@@ -963,6 +997,7 @@ Suite *i8042_suite(void)
     tcase_add_test(tc, test_intellimouse);
     tcase_add_test(tc, test_kbd_and_mouse);
     tcase_add_test(tc, test_a20);
+    tcase_add_test(tc, test_a20_two_gates);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_random_ports);
     tcase_add_test(tc, test_state_round_trip);
