@@ -164,7 +164,8 @@ void cpu_code_write(void *opaque, uint32_t paddr, unsigned len)
 struct fetch_ctx {
     struct cpu *c;
     uint32_t eip;
-    uint64_t pa0;       /* physical address of the first byte */
+    uint64_t pa0;       /* physical address of the first byte (the caller
+                         * translated CS:EIP already) */
     bool crossed;       /* the instruction reaches into the next page */
     bool ahead;         /* decoding ahead: stop at the page's end, no walk */
 };
@@ -180,20 +181,15 @@ static int fetch_byte(void *ctx, unsigned n, uint8_t *b)
         return FAULT_ERR(c, EXC_GP, 0);
     uint32_t lin = cs->base + off;
     uint64_t pa;
-    if (n && ((lin ^ (cs->base + f->eip)) & ~0xfffu) == 0) {
+    if (((lin ^ (cs->base + f->eip)) & ~0xfffu) == 0) {
         pa = f->pa0 + ((lin - (cs->base + f->eip)) & 0xfff);
-    } else if (n == 0 && f->ahead) {
-        pa = f->pa0;
     } else {
         /* Decoding ahead never walks the page tables: the walk would set
          * Accessed bits for bytes that may never run. */
         if (f->ahead)
             return FAULT_ERR(c, EXC_GP, 0);
         TRY(mmu_translate(c, lin, MMU_EXEC | (c->cpl == 3 ? 0 : MMU_SUPER), &pa));
-        if (n)
-            f->crossed = true;
-        else
-            f->pa0 = pa;
+        f->crossed = true;
     }
     *b = bus_read8(&c->m->bus, pa);
     return CPU_OK;
